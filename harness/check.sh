@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Static checks of the series and of every new kernel file:
+#   checkpatch --strict on each patch (0 errors, 0 warnings, 0 checks),
+#   kernel-doc -none -Wall on each new source file (no output),
+#   sparse (C=2) and W=1 on each new object (no diagnostic in new files),
+#   the series git am's onto lw-base and gives exactly lw-mm's tree.
+# Usage: check.sh TREE SERIES CHKOBJ KOBJ RESULTS CC
+# Writes RESULTS/check.result: one "ok NAME" or "not ok NAME" per check.
+set -uo pipefail
+tree=$1 series=$2 chkobj=$3 kobj=$4 results=$5 cc=$6
+repo=$(cd "$(dirname "$0")/.." && pwd)
+out=$results/check.result
+log=$results/check.log
+: > "$out"
+: > "$log"
+
+result() {	# result NAME STATUS [DETAIL-FILE]
+	if [ "$2" = 0 ]; then
+		echo "ok $1" >> "$out"
+		printf '  %-60s ok\n' "$1"
+	else
+		echo "not ok $1" >> "$out"
+		printf '  %-60s FAILED\n' "$1"
+		[ -n "${3:-}" ] && sed 's/^/      /' "$3"
+	fi
+}
+
+# New kernel files, at their kernel paths (the Add: lines of patches/*.commit,
+# mapped by harness/mktree.py's rule).
+new_files=$(python3 - "$repo" <<'PY'
+import sys, os
+sys.path.insert(0, os.path.join(sys.argv[1], "harness"))
+import mktree
+for name in sorted(os.listdir(os.path.join(sys.argv[1], "patches"))):
+    if name.endswith(".commit"):
+        with open(os.path.join(sys.argv[1], "patches", name)) as f:
+            for line in f:
+                if not line.strip():
+                    break
+                if line.startswith("Add:"):
+                    for p in line.split()[1:]:
+                        print(mktree.kernel_path(p))
+PY
+)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "check: checkpatch --strict"
+for p in "$series"/[0-9]*.patch; do
+	name=$(basename "$p")
+	[ "$name" = 0000-cover-letter.patch ] && continue
+	(cd "$tree" && ./scripts/checkpatch.pl --strict --show-types "$p") > "$tmp/cp" 2>&1
+	cat "$tmp/cp" >> "$log"
+	total=$(grep -E '^total: ' "$tmp/cp" || echo "total: ? errors")
+	if [[ "$total" =~ ^total:\ 0\ errors,\ 0\ warnings,\ 0\ checks ]]; then rc=0; else rc=1; fi
+	result "checkpatch $name" $rc "$tmp/cp"
+done
+
+echo "check: kernel-doc -none -Wall"
+for f in $new_files; do
+	case "$f" in *.c|*.h) ;; *) continue ;; esac
+	(cd "$tree" && ./scripts/kernel-doc -none -Wall "$f") > "$tmp/kd" 2>&1
+	cat "$tmp/kd" >> "$log"
+	result "kernel-doc $f" $([ -s "$tmp/kd" ] && echo 1 || echo 0) "$tmp/kd"
+done
+
+echo "check: sparse (C=2) and W=1 on new code"
+objs=""
+for f in $new_files; do
+	case "$f" in *.c) objs+=" ${f%.c}.o" ;; esac
+done
+mkdir -p "$chkobj"
+if [ -f "$kobj/.config" ]; then
+	cmp -s "$kobj/.config" "$chkobj/.config" || cp "$kobj/.config" "$chkobj/.config"
+else
+	grep '^CONFIG_' "$repo/kunit/lw-mm.kunitconfig" > "$chkobj/.config"
+fi
+kmake() { make -C "$tree" O="$chkobj" ARCH=x86_64 CC="$cc" -j"$(nproc)" "$@"; }
+if ! kmake olddefconfig > "$tmp/cfg" 2>&1; then
+	cat "$tmp/cfg" >> "$log"
+	result "W=1 C=2 build" 1 "$tmp/cfg"
+else
+	# Recompile every time: a clean object from an earlier run hides nothing.
+	(cd "$chkobj" && rm -f $objs)
+	kmake W=1 C=2 $objs > "$tmp/build" 2>&1
+	brc=$?
+	cat "$tmp/build" >> "$log"
+	for o in $objs; do
+		src=${o%.o}.c
+		pat=$(printf '%s\n' $new_files | sed 's/[.]/[.]/g' | paste -sd'|')
+		grep -E "($pat):[0-9]+(:[0-9]+)?: (warning|error|note)" "$tmp/build" \
+			| grep -F "$src" > "$tmp/w" || true
+		# Diagnostics in new headers count against every object that includes them.
+		grep -E "($pat):[0-9]+(:[0-9]+)?: (warning|error)" "$tmp/build" \
+			| grep -v '[.]c:' >> "$tmp/w" || true
+		if [ $brc != 0 ] || [ ! -f "$chkobj/$o" ]; then
+			grep -E 'error|Error' "$tmp/build" | head -20 >> "$tmp/w"
+			echo "build failed" >> "$tmp/w"
+		fi
+		result "W=1 C=2 $o" $([ -s "$tmp/w" ] && echo 1 || echo 0) "$tmp/w"
+	done
+fi
+
+echo "check: series applies with git am onto lw-base"
+wt=$(dirname "$series")/am-check
+{
+	if [ ! -d "$wt/.git" ] && [ ! -f "$wt/.git" ]; then
+		rm -rf "$wt"
+		git -C "$tree" worktree prune
+		git -C "$tree" worktree add -q --detach "$wt" lw-base
+	fi
+	git -C "$wt" am --abort 2>/dev/null
+	git -C "$wt" checkout -q -f --detach lw-base &&
+	git -C "$wt" clean -q -fdx &&
+	git -C "$wt" -c user.name=check -c user.email=check@localhost am -q \
+		$(ls "$series"/[0-9]*.patch | grep -v 0000-cover-letter) &&
+	[ "$(git -C "$wt" rev-parse 'HEAD^{tree}')" = "$(git -C "$tree" rev-parse 'lw-mm^{tree}')" ] ||
+		{ echo "series does not reproduce lw-mm's tree"; false; }
+} > "$tmp/am" 2>&1
+result "series git am onto lw-base" $? "$tmp/am"
+
+grep -c '^ok' "$out" | xargs printf 'check: %s passed, ' ; grep -c '^not ok' "$out" | xargs printf '%s failed\n'
+! grep -q '^not ok' "$out"

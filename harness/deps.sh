@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Install the Debian packages the build and tests need, when missing.
+# Idempotent and quick when everything is there; uses sudo when not root.
+set -euo pipefail
+
+declare -A need=(
+	# package            a file it provides
+	[linux-source-6.12]=/usr/src/linux-source-6.12.tar.xz
+	[build-essential]=/usr/bin/gcc
+	[flex]=/usr/bin/flex
+	[bison]=/usr/bin/bison
+	[bc]=/usr/bin/bc
+	[libelf-dev]=/usr/include/libelf.h
+	[libssl-dev]=/usr/include/openssl/ssl.h
+	[dwarves]=/usr/bin/pahole
+	[sparse]=/usr/bin/sparse
+	[ccache]=/usr/bin/ccache
+	[python3]=/usr/bin/python3
+	[git]=/usr/bin/git
+	[xz-utils]=/usr/bin/xz
+	[qemu-system-x86]=/usr/bin/qemu-system-x86_64
+	[cpio]=/usr/bin/cpio
+	[busybox-static]=/bin/busybox
+	[clang]=/usr/bin/clang
+	[llvm]=/usr/bin/llvm-strip
+	[libbpf-dev]=/usr/include/bpf/libbpf.h
+	[bpftool]=/usr/sbin/bpftool
+	[stress-ng]=/usr/bin/stress-ng
+)
+
+missing=()
+for pkg in "${!need[@]}"; do
+	[ -e "${need[$pkg]}" ] || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null || { echo "deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+	sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+for pkg in "${missing[@]}"; do
+	[ -e "${need[$pkg]}" ] || { echo "deps: $pkg did not provide ${need[$pkg]}" >&2; exit 1; }
+done

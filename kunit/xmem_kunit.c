@@ -1,0 +1,957 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for the cross-memory descriptors (mm/xmem.c).
+ *
+ * Each test runs in a KUnit kthread; kunit_vm_mmap() gives it a user mm, so
+ * xmattach() sees a real address space and pins real anonymous pages.  Pins
+ * are checked on the pages themselves and on the kernel's
+ * nr_foll_pin_acquired/released counters; memlock charges on the user's
+ * locked_vm and the mm's pinned_vm.  Tracepoint probes registered in
+ * suite_init capture the events, as mm/kfence/kfence_test.c does.
+ */
+
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/cred.h>
+#include <linux/hrtimer.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <linux/xmem.h>
+#include <trace/events/xmem.h>
+
+#include "xmem_internal.h"
+
+#define NPAGES	4
+#define BUFSZ	(NPAGES * PAGE_SIZE)
+
+/* ===== Event capture ===== */
+
+struct xmem_event {
+	const void *dp;
+	unsigned long addr;
+	size_t len;
+	long arg;		/* segflag, out, or lw_count */
+	int err;
+	pid_t tgid, pid;
+	pid_t owner_tgid, owner_pid;
+	int count;
+};
+
+static struct {
+	spinlock_t lock;
+	struct xmem_event attach, detach, copy, refused;
+} seen;
+
+static void record(struct xmem_event *ev, const void *dp, unsigned long addr,
+		   size_t len, long arg, int err)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&seen.lock, flags);
+	ev->dp = dp;
+	ev->addr = addr;
+	ev->len = len;
+	ev->arg = arg;
+	ev->err = err;
+	ev->tgid = current->tgid;
+	ev->pid = current->pid;
+	ev->count++;
+	spin_unlock_irqrestore(&seen.lock, flags);
+}
+
+static void probe_attach(void *data, const void *dp, unsigned long addr,
+			 size_t len, int segflag, int err)
+{
+	record(&seen.attach, dp, addr, len, segflag, err);
+}
+
+static void probe_detach(void *data, const void *dp, unsigned long addr,
+			 size_t len, int segflag, int err)
+{
+	record(&seen.detach, dp, addr, len, segflag, err);
+}
+
+static void probe_copy(void *data, const void *dp, unsigned long addr,
+		       size_t len, bool out, int err)
+{
+	record(&seen.copy, dp, addr, len, out, err);
+}
+
+static void probe_refused(void *data, const void *dp, unsigned long addr,
+			  size_t len, long lw_count, pid_t owner_tgid,
+			  pid_t owner_pid)
+{
+	unsigned long flags;
+
+	record(&seen.refused, dp, addr, len, lw_count, 0);
+	spin_lock_irqsave(&seen.lock, flags);
+	seen.refused.owner_tgid = owner_tgid;
+	seen.refused.owner_pid = owner_pid;
+	spin_unlock_irqrestore(&seen.lock, flags);
+}
+
+static struct xmem_event last(struct xmem_event *ev)
+{
+	struct xmem_event copy;
+	unsigned long flags;
+
+	spin_lock_irqsave(&seen.lock, flags);
+	copy = *ev;
+	spin_unlock_irqrestore(&seen.lock, flags);
+	return copy;
+}
+
+#define EXPECT_EVENT(test, ev, _dp, _addr, _len, _arg, _err) do {	\
+	struct xmem_event __e = last(ev);				\
+	KUNIT_EXPECT_PTR_EQ(test, __e.dp, (const void *)(_dp));		\
+	KUNIT_EXPECT_EQ(test, __e.addr, (unsigned long)(_addr));	\
+	KUNIT_EXPECT_EQ(test, __e.len, (size_t)(_len));			\
+	KUNIT_EXPECT_EQ(test, __e.arg, (long)(_arg));			\
+	KUNIT_EXPECT_EQ(test, __e.err, (int)(_err));			\
+	KUNIT_EXPECT_EQ(test, __e.tgid, current->tgid);			\
+	KUNIT_EXPECT_EQ(test, __e.pid, current->pid);			\
+} while (0)
+
+/* ===== Helpers ===== */
+
+/* A read-write anonymous mapping of @len bytes, filled with a pattern. */
+static unsigned long user_buf(struct kunit *test, size_t len)
+{
+	unsigned long addr;
+	u8 *pattern;
+	size_t i;
+
+	addr = kunit_vm_mmap(test, NULL, 0, len, PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE_MSG(test, addr, 0, "kunit_vm_mmap failed");
+	pattern = kunit_kmalloc(test, len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	for (i = 0; i < len; i++)
+		pattern[i] = i * 7 + 3;
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)addr, pattern, len), 0);
+	return addr;
+}
+
+static u8 pattern_at(size_t i)
+{
+	return i * 7 + 3;
+}
+
+/*
+ * Pins outstanding system-wide, exactly: the node counters plus every CPU's
+ * unfolded delta.  Read until two reads agree, so a concurrent fold does not
+ * count twice.
+ */
+static long pins_outstanding(void)
+{
+	long prev, sum = LONG_MIN;
+	int nid, cpu;
+
+	do {
+		prev = sum;
+		sum = 0;
+		for_each_node_state(nid, N_MEMORY) {
+			struct pglist_data *pgdat = NODE_DATA(nid);
+
+			sum += atomic_long_read(&pgdat->vm_stat[NR_FOLL_PIN_ACQUIRED]);
+			sum -= atomic_long_read(&pgdat->vm_stat[NR_FOLL_PIN_RELEASED]);
+			for_each_possible_cpu(cpu) {
+				struct per_cpu_nodestat *p;
+
+				p = per_cpu_ptr(pgdat->per_cpu_nodestats, cpu);
+				sum += READ_ONCE(p->vm_node_stat_diff[NR_FOLL_PIN_ACQUIRED]);
+				sum -= READ_ONCE(p->vm_node_stat_diff[NR_FOLL_PIN_RELEASED]);
+			}
+		}
+	} while (sum != prev);
+	return sum;
+}
+
+static struct xmem_obj *obj_of(struct xmem *dp)
+{
+	return rcu_dereference_raw(dp->xm_priv);
+}
+
+/* Run the test without CAP_IPC_LOCK so that RLIMIT_MEMLOCK applies. */
+static const struct cred *drop_ipc_lock(struct kunit *test)
+{
+	const struct cred *old;
+	struct cred *new;
+
+	new = prepare_creds();
+	KUNIT_ASSERT_NOT_NULL(test, new);
+	cap_lower(new->cap_effective, CAP_IPC_LOCK);
+	old = override_creds(new);
+	put_cred(new);
+	return old;
+}
+
+static void set_memlock_limit(unsigned long bytes)
+{
+	struct rlimit *rlim = current->signal->rlim + RLIMIT_MEMLOCK;
+
+	task_lock(current->group_leader);
+	rlim->rlim_cur = bytes;
+	task_unlock(current->group_leader);
+}
+
+static void expect_free(struct kunit *test, struct xmem *dp)
+{
+	KUNIT_EXPECT_EQ(test, dp->aspace_id, XMEM_INVAL);
+	KUNIT_EXPECT_NULL(test, obj_of(dp));
+}
+
+/* ===== xmattach() errors: each returns its code and changes nothing ===== */
+
+static void test_attach_null_descriptor(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+
+	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, NULL, LW_XMATTACH), -EINVAL);
+	EXPECT_EVENT(test, &seen.attach, NULL, addr, BUFSZ, LW_XMATTACH, -EINVAL);
+}
+
+static void test_attach_descriptor_in_use(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	struct xmem dp, before;
+	long pins = pins_outstanding();
+
+	xmem_init(&dp);
+	dp.aspace_id = XMEM_PROC;
+	dp.vaddr = 0x1234;
+	before = dp;
+	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), -EBUSY);
+	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	EXPECT_EVENT(test, &seen.attach, &dp, addr, BUFSZ, LW_XMATTACH, -EBUSY);
+
+	/* An attached descriptor is in use too. */
+	xmem_init(&dp);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, USER_ADSPACE), 0);
+	before = dp;
+	KUNIT_EXPECT_EQ(test, xmattach(addr, PAGE_SIZE, &dp, LW_XMATTACH), -EBUSY);
+	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+}
+
+static void test_attach_bad_count(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	struct xmem dp, before;
+
+	xmem_init(&dp);
+	before = dp;
+	KUNIT_EXPECT_EQ(test, xmattach(addr, 0, &dp, LW_XMATTACH), -EINVAL);
+	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+	EXPECT_EVENT(test, &seen.attach, &dp, addr, 0, LW_XMATTACH, -EINVAL);
+
+	/* addr + count wraps around the address space. */
+	KUNIT_EXPECT_EQ(test, xmattach(addr, -addr + 1, &dp, USER_ADSPACE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+}
+
+static void test_attach_bad_segflag(struct kunit *test)
+{
+	static const int bad[] = { USERI_ADSPACE, UIO_XMEM, 5, -1, 0x104 };
+	unsigned long addr = user_buf(test, BUFSZ);
+	struct xmem dp, before;
+	int i;
+
+	xmem_init(&dp);
+	before = dp;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, &dp, bad[i]), -EINVAL);
+		KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+		EXPECT_EVENT(test, &seen.attach, &dp, addr, BUFSZ, bad[i], -EINVAL);
+	}
+}
+
+static void test_attach_unmapped_range(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, 3 * PAGE_SIZE);
+	long pins = pins_outstanding();
+	struct xmem dp, before;
+
+	/* A hole in the middle of the range. */
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr + PAGE_SIZE, PAGE_SIZE), 0);
+	xmem_init(&dp);
+	before = dp;
+	KUNIT_EXPECT_EQ(test, xmattach(addr, 3 * PAGE_SIZE, &dp, LW_XMATTACH), -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmattach(addr, 3 * PAGE_SIZE, &dp, USER_ADSPACE), -EFAULT);
+	/* Past the end of the mapping. */
+	KUNIT_EXPECT_EQ(test, xmattach(addr + 2 * PAGE_SIZE, 2 * PAGE_SIZE, &dp,
+				       LW_XMATTACH), -EFAULT);
+	/* Beyond the user address space. */
+	KUNIT_EXPECT_EQ(test, xmattach(TASK_SIZE - PAGE_SIZE, 2 * PAGE_SIZE, &dp,
+				       USER_ADSPACE), -EFAULT);
+	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	EXPECT_EVENT(test, &seen.attach, &dp, TASK_SIZE - PAGE_SIZE, 2 * PAGE_SIZE,
+		     USER_ADSPACE, -EFAULT);
+}
+
+static void test_attach_without_mm(struct kunit *test)
+{
+	static u8 kbuf[64];
+	struct xmem dp;
+
+	/* A kthread that never mapped anything has no user address space. */
+	KUNIT_ASSERT_NULL(test, current->mm);
+	xmem_init(&dp);
+	KUNIT_EXPECT_EQ(test, xmattach(0x10000, PAGE_SIZE, &dp, USER_ADSPACE), -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmattach(0x10000, PAGE_SIZE, &dp, LW_XMATTACH), -EFAULT);
+	expect_free(test, &dp);
+	/* Kernel memory needs no mm. */
+	KUNIT_EXPECT_EQ(test, xmattach((unsigned long)kbuf, sizeof(kbuf), &dp,
+				       SYS_ADSPACE), 0);
+	KUNIT_EXPECT_EQ(test, dp.aspace_id, XMEM_GLOBAL);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+}
+
+static void test_attach_sys_not_kernel_memory(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	struct xmem dp, before;
+	void *vbuf;
+
+	xmem_init(&dp);
+	before = dp;
+	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, &dp, SYS_ADSPACE), -EFAULT);
+	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+
+	/* Running off the end of a vmalloc area. */
+	vbuf = vmalloc(2 * PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, vbuf);
+	KUNIT_EXPECT_EQ(test, xmattach((unsigned long)vbuf, 2 * PAGE_SIZE, &dp,
+				       SYS_ADSPACE), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, xmattach((unsigned long)vbuf, 3 * PAGE_SIZE, &dp,
+				       SYS_ADSPACE), -EFAULT);
+	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+	vfree(vbuf);
+}
+
+/* ===== LW_XMATTACH: pins and the RLIMIT_MEMLOCK charge ===== */
+
+static void test_lw_pins_and_unpins(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ + PAGE_SIZE);
+	unsigned long start = addr + 100;	/* straddles NPAGES + 1 pages */
+	long pins = pins_outstanding();
+	struct page *pages[NPAGES + 1];
+	struct xmem_obj *obj;
+	struct xmem dp;
+	int i;
+
+	xmem_init(&dp);
+	KUNIT_ASSERT_EQ(test, xmattach(start, BUFSZ, &dp, LW_XMATTACH), 0);
+	EXPECT_EVENT(test, &seen.attach, &dp, start, BUFSZ, LW_XMATTACH, 0);
+	KUNIT_EXPECT_EQ(test, dp.aspace_id, XMEM_PROC);
+	KUNIT_EXPECT_EQ(test, dp.xmemflags, XMEM_LW);
+	KUNIT_EXPECT_EQ(test, dp.vaddr, start);
+	KUNIT_EXPECT_EQ(test, dp.xm_len, BUFSZ);
+	KUNIT_EXPECT_EQ(test, dp.num_sids, 1);
+	KUNIT_EXPECT_EQ(test, dp.l2psize, PAGE_SHIFT);
+
+	obj = obj_of(&dp);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	KUNIT_ASSERT_EQ(test, obj->nr_pages, NPAGES + 1);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins + NPAGES + 1);
+	for (i = 0; i <= NPAGES; i++) {
+		pages[i] = obj->pages[i];
+		KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(page_folio(pages[i])));
+	}
+
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	EXPECT_EVENT(test, &seen.detach, &dp, start, BUFSZ, LW_XMATTACH, 0);
+	expect_free(test, &dp);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	/* Still mapped in the test's mm, so still allocated: no pin left. */
+	for (i = 0; i <= NPAGES; i++)
+		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(pages[i])));
+}
+
+static void test_usr_does_not_pin(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	long pins = pins_outstanding();
+	struct xmem dp;
+
+	xmem_init(&dp);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, USER_ADSPACE), 0);
+	KUNIT_EXPECT_EQ(test, dp.aspace_id, XMEM_PROC);
+	KUNIT_EXPECT_EQ(test, dp.xmemflags, 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	expect_free(test, &dp);
+}
+
+static void test_lw_memlock_charge_returned(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	struct user_struct *user = current_user();
+	const struct cred *old = drop_ipc_lock(test);
+	long locked = atomic_long_read(&user->locked_vm);
+	struct xmem dp;
+
+	set_memlock_limit((locked + NPAGES) << PAGE_SHIFT);
+	xmem_init(&dp);
+	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked + NPAGES);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), NPAGES);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0);
+	revert_creds(old);
+}
+
+static void test_lw_memlock_over_limit(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	struct user_struct *user = current_user();
+	const struct cred *old = drop_ipc_lock(test);
+	long locked = atomic_long_read(&user->locked_vm);
+	long pins = pins_outstanding();
+	struct xmem dp, dp2, before;
+
+	set_memlock_limit((locked + NPAGES - 1) << PAGE_SHIFT);
+	xmem_init(&dp);
+	before = dp;
+	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	EXPECT_EVENT(test, &seen.attach, &dp, addr, BUFSZ, LW_XMATTACH, -ENOMEM);
+
+	/* The limit is cumulative over the user's descriptors. */
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ - PAGE_SIZE, &dp, LW_XMATTACH), 0);
+	xmem_init(&dp2);
+	KUNIT_EXPECT_EQ(test, xmattach(addr, PAGE_SIZE, &dp2, LW_XMATTACH), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, xmattach(addr, PAGE_SIZE, &dp2, LW_XMATTACH), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp2), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked);
+	revert_creds(old);
+}
+
+static void test_lw_cap_ipc_lock_not_charged(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	struct user_struct *user = current_user();
+	long locked = atomic_long_read(&user->locked_vm);
+	struct xmem dp;
+
+	/* KUnit threads run with full capabilities. */
+	KUNIT_ASSERT_TRUE(test, capable(CAP_IPC_LOCK));
+	set_memlock_limit(0);
+	xmem_init(&dp);
+	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), NPAGES);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0);
+}
+
+static void test_lw_readonly_range(struct kunit *test)
+{
+	unsigned long addr;
+	u8 buf[16], zero[16] = { };
+	struct xmem dp;
+
+	addr = kunit_vm_mmap(test, NULL, 0, BUFSZ, PROT_READ,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE(test, addr, 0);
+	xmem_init(&dp);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), 0);
+	KUNIT_EXPECT_EQ(test, dp.xmemflags, XMEM_LW | XMEM_RDONLY);
+	KUNIT_EXPECT_EQ(test, xmemin(addr + PAGE_SIZE - 8, buf, sizeof(buf), &dp), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(buf, zero, sizeof(buf)), 0);
+	KUNIT_EXPECT_EQ(test, xmemout(buf, addr, sizeof(buf), &dp), -EACCES);
+	EXPECT_EVENT(test, &seen.copy, &dp, addr, sizeof(buf), true, -EACCES);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, USER_ADSPACE), 0);
+	KUNIT_EXPECT_EQ(test, dp.xmemflags, XMEM_RDONLY);
+	KUNIT_EXPECT_EQ(test, xmemout(buf, addr, sizeof(buf), &dp), -EACCES);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+}
+
+/*
+ * An owner that exits does not free the pages its descriptor pins: a kthread
+ * maps a buffer in its own mm, attaches it, unmaps it and exits, which tears
+ * its mm down.  The pinned pages must still hold the data.
+ */
+struct owner_ctx {
+	struct kunit *test;
+	struct completion attached;
+	struct xmem dp;
+	unsigned long addr;
+	int ret;
+};
+
+static int owner_fn(void *arg)
+{
+	struct owner_ctx *ctx = arg;
+	u8 page[64];
+	size_t i, off;
+
+	ctx->ret = -ENOMEM;
+	ctx->addr = kunit_vm_mmap(ctx->test, NULL, 0, BUFSZ, PROT_READ | PROT_WRITE,
+				  MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	if (!ctx->addr)
+		goto out;
+	ctx->ret = -EFAULT;
+	for (off = 0; off < BUFSZ; off += sizeof(page)) {
+		for (i = 0; i < sizeof(page); i++)
+			page[i] = pattern_at(off + i);
+		if (copy_to_user((void __user *)ctx->addr + off, page, sizeof(page)))
+			goto out;
+	}
+	ctx->ret = xmattach(ctx->addr + 1, BUFSZ - 1, &ctx->dp, LW_XMATTACH);
+	vm_munmap(ctx->addr, BUFSZ);
+out:
+	complete(&ctx->attached);
+	return 0;
+}
+
+static void test_lw_pages_outlive_owner(struct kunit *test)
+{
+	struct owner_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	long pins = pins_outstanding();
+	struct task_struct *owner;
+	u8 *buf;
+	size_t i;
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	buf = kunit_kmalloc(test, BUFSZ, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	ctx->test = test;
+	init_completion(&ctx->attached);
+	xmem_init(&ctx->dp);
+	owner = kthread_create(owner_fn, ctx, "xmem-owner");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(owner));
+	get_task_struct(owner);
+	wake_up_process(owner);
+	wait_for_completion(&ctx->attached);
+	kthread_stop(owner);		/* waits for it to exit */
+	put_task_struct(owner);
+
+	KUNIT_ASSERT_EQ(test, ctx->ret, 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins + NPAGES);
+	KUNIT_EXPECT_EQ(test, xmemin(ctx->addr + 1, buf, BUFSZ - 1, &ctx->dp), 0);
+	for (i = 0; i < BUFSZ - 1; i++)
+		if (buf[i] != pattern_at(i + 1))
+			break;
+	KUNIT_EXPECT_EQ(test, i, BUFSZ - 1);
+	KUNIT_EXPECT_EQ(test, xmdetach(&ctx->dp), 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+}
+
+/* ===== xmdetach() ===== */
+
+static void test_detach_not_attached(struct kunit *test)
+{
+	struct xmem dp;
+
+	KUNIT_EXPECT_EQ(test, xmdetach(NULL), -EINVAL);
+	EXPECT_EVENT(test, &seen.detach, NULL, 0, 0, -1, -EINVAL);
+	xmem_init(&dp);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), -EINVAL);
+	EXPECT_EVENT(test, &seen.detach, &dp, 0, 0, -1, -EINVAL);
+	expect_free(test, &dp);
+}
+
+static void test_detach_twice(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	struct xmem dp;
+
+	xmem_init(&dp);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), -EINVAL);
+	expect_free(test, &dp);
+}
+
+static void test_reuse_after_detach(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	static const int segflags[] = { LW_XMATTACH, USER_ADSPACE, LW_XMATTACH };
+	u8 b;
+	struct xmem dp;
+	int i;
+
+	xmem_init(&dp);
+	for (i = 0; i < ARRAY_SIZE(segflags); i++) {
+		KUNIT_ASSERT_EQ(test, xmattach(addr + i, BUFSZ - i, &dp, segflags[i]), 0);
+		KUNIT_EXPECT_EQ(test, xmemin(addr + i, &b, 1, &dp), 0);
+		KUNIT_EXPECT_EQ(test, b, pattern_at(i));
+		KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+		expect_free(test, &dp);
+	}
+}
+
+static void test_detach_busy_while_lw_attached(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	long pins = pins_outstanding();
+	struct xmem_obj *obj, *obj2;
+	struct xmem dp, before;
+	int refused;
+	u8 b;
+
+	xmem_init(&dp);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), 0);
+	obj = xmem_lw_get(&dp);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(obj));
+	obj2 = xmem_lw_get(&dp);
+	KUNIT_ASSERT_PTR_EQ(test, obj2, obj);
+
+	before = dp;
+	refused = last(&seen.refused).count;
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), -EBUSY);
+	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+	KUNIT_EXPECT_EQ(test, last(&seen.refused).count, refused + 1);
+	EXPECT_EVENT(test, &seen.refused, &dp, addr, BUFSZ, 2, 0);
+	KUNIT_EXPECT_EQ(test, last(&seen.refused).owner_tgid, current->tgid);
+	KUNIT_EXPECT_EQ(test, last(&seen.refused).owner_pid, current->pid);
+	EXPECT_EVENT(test, &seen.detach, &dp, addr, BUFSZ, LW_XMATTACH, -EBUSY);
+	/* Still attached, still pinned, still usable. */
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins + NPAGES);
+	KUNIT_EXPECT_EQ(test, xmemin(addr + 5, &b, 1, &dp), 0);
+	KUNIT_EXPECT_EQ(test, b, pattern_at(5));
+
+	xmem_lw_put(obj2);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), -EBUSY);
+	EXPECT_EVENT(test, &seen.refused, &dp, addr, BUFSZ, 1, 0);
+	xmem_lw_put(obj);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	/* A detached descriptor takes no new attachment. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(&dp)), -EINVAL);
+}
+
+static void test_lw_get_needs_lw_descriptor(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	static u8 kbuf[32];
+	struct xmem dp;
+
+	xmem_init(&dp);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(&dp)), -EINVAL);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, USER_ADSPACE), 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(&dp)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_ASSERT_EQ(test, xmattach((unsigned long)kbuf, sizeof(kbuf), &dp,
+				       SYS_ADSPACE), 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(&dp)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+}
+
+struct test_flush {
+	struct xmem_flush flush;
+	struct page *page;
+	int runs;
+	bool pinned_when_run;
+};
+
+static void test_flush_fn(struct xmem_flush *flush)
+{
+	struct test_flush *tf = container_of(flush, struct test_flush, flush);
+
+	tf->runs++;
+	tf->pinned_when_run = folio_maybe_dma_pinned(page_folio(tf->page));
+}
+
+static void test_deferred_flush_runs_before_unpin(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	struct test_flush a = { .flush.func = test_flush_fn };
+	struct test_flush b = { .flush.func = test_flush_fn };
+	struct xmem_obj *obj;
+	struct xmem dp;
+
+	INIT_LIST_HEAD(&a.flush.node);
+	INIT_LIST_HEAD(&b.flush.node);
+	xmem_init(&dp);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), 0);
+	obj = xmem_lw_get(&dp);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(obj));
+	a.page = b.page = obj->pages[0];
+	xmem_flush_defer(obj, &a.flush);
+	xmem_flush_defer(obj, &a.flush);	/* queued once only */
+	xmem_flush_defer(obj, &b.flush);
+	KUNIT_EXPECT_TRUE(test, xmem_flush_cancel(obj, &b.flush));
+	KUNIT_EXPECT_FALSE(test, xmem_flush_cancel(obj, &b.flush));
+	xmem_lw_put(obj);
+
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, a.runs, 1);
+	KUNIT_EXPECT_TRUE(test, a.pinned_when_run);
+	KUNIT_EXPECT_EQ(test, b.runs, 0);
+	KUNIT_EXPECT_TRUE(test, list_empty(&a.flush.node));
+	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(a.page)));
+}
+
+/* ===== xmemin() / xmemout() ===== */
+
+static const int copy_segflags[] = { USER_ADSPACE, LW_XMATTACH, SYS_ADSPACE };
+
+static void segflag_desc(const int *p, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s",
+		 *p == USER_ADSPACE ? "USER_ADSPACE" :
+		 *p == LW_XMATTACH ? "LW_XMATTACH" : "SYS_ADSPACE");
+}
+
+KUNIT_ARRAY_PARAM(copy_segflag, copy_segflags, segflag_desc);
+
+/* Attach a patterned buffer of BUFSZ bytes with @segflag; returns its address. */
+static unsigned long attach_pattern(struct kunit *test, struct xmem *dp,
+				    int segflag)
+{
+	unsigned long addr;
+	size_t i;
+	u8 *k;
+
+	if (segflag == SYS_ADSPACE) {
+		k = kunit_kmalloc(test, BUFSZ, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, k);
+		for (i = 0; i < BUFSZ; i++)
+			k[i] = pattern_at(i);
+		addr = (unsigned long)k;
+	} else {
+		addr = user_buf(test, BUFSZ);
+	}
+	xmem_init(dp);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, segflag), 0);
+	return addr;
+}
+
+static void test_copy_round_trip(struct kunit *test)
+{
+	static const size_t offs[] = { 0, 1, PAGE_SIZE - 3, PAGE_SIZE, 2 * PAGE_SIZE + 17 };
+	static const size_t lens[] = { 1, 7, PAGE_SIZE + 9, 2 * PAGE_SIZE - 17 };
+	int segflag = *(const int *)test->param_value;
+	u8 *buf, *back;
+	unsigned long addr;
+	struct xmem dp;
+	int i, j;
+	size_t k;
+
+	buf = kunit_kmalloc(test, BUFSZ, GFP_KERNEL);
+	back = kunit_kmalloc(test, BUFSZ, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_NOT_NULL(test, back);
+	addr = attach_pattern(test, &dp, segflag);
+
+	for (i = 0; i < ARRAY_SIZE(offs); i++) {
+		for (j = 0; j < ARRAY_SIZE(lens); j++) {
+			size_t off = offs[i], len = lens[j];
+
+			if (off + len > BUFSZ)
+				continue;
+			KUNIT_ASSERT_EQ(test, xmemin(addr + off, buf, len, &dp), 0);
+			for (k = 0; k < len; k++)
+				if (buf[k] != pattern_at(off + k))
+					break;
+			KUNIT_EXPECT_EQ_MSG(test, k, len, "xmemin off %zu len %zu", off, len);
+
+			for (k = 0; k < len; k++)
+				buf[k] = ~pattern_at(off + k) + i + j;
+			KUNIT_ASSERT_EQ(test, xmemout(buf, addr + off, len, &dp), 0);
+			EXPECT_EVENT(test, &seen.copy, &dp, addr + off, len, true, 0);
+			memset(back, 0, len);
+			KUNIT_ASSERT_EQ(test, xmemin(addr + off, back, len, &dp), 0);
+			EXPECT_EVENT(test, &seen.copy, &dp, addr + off, len, false, 0);
+			KUNIT_EXPECT_EQ(test, memcmp(back, buf, len), 0);
+			/* Restore the pattern for the next round. */
+			for (k = 0; k < len; k++)
+				buf[k] = pattern_at(off + k);
+			KUNIT_ASSERT_EQ(test, xmemout(buf, addr + off, len, &dp), 0);
+		}
+	}
+	/* The memory itself changed, not a copy of it. */
+	if (segflag != SYS_ADSPACE) {
+		buf[0] = 0xa5;
+		KUNIT_ASSERT_EQ(test, xmemout(buf, addr + PAGE_SIZE + 1, 1, &dp), 0);
+		KUNIT_ASSERT_EQ(test, copy_from_user(back, (void __user *)addr, BUFSZ), 0);
+		KUNIT_EXPECT_EQ(test, back[PAGE_SIZE + 1], 0xa5);
+		KUNIT_EXPECT_EQ(test, back[PAGE_SIZE], pattern_at(PAGE_SIZE));
+	}
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+}
+
+static void test_copy_out_of_range(struct kunit *test)
+{
+	int segflag = *(const int *)test->param_value;
+	unsigned long addr;
+	struct xmem dp;
+	u8 buf[16];
+
+	addr = attach_pattern(test, &dp, segflag);
+	KUNIT_EXPECT_EQ(test, xmemin(addr - 1, buf, 1, &dp), -EFAULT);
+	EXPECT_EVENT(test, &seen.copy, &dp, addr - 1, 1, false, -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmemin(addr + BUFSZ, buf, 1, &dp), -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmemin(addr + BUFSZ - 8, buf, 9, &dp), -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmemout(buf, addr + BUFSZ - 8, 9, &dp), -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmemin(addr + 8, buf, SIZE_MAX - 4, &dp), -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmemin(addr, buf, 0, &dp), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmemin(addr, NULL, 1, &dp), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmemin(addr, buf, 1, NULL), -EINVAL);
+	/* Exactly the last byte is fine. */
+	KUNIT_EXPECT_EQ(test, xmemin(addr + BUFSZ - 1, buf, 1, &dp), 0);
+	KUNIT_EXPECT_EQ(test, buf[0], pattern_at(BUFSZ - 1));
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	/* A detached descriptor copies nothing. */
+	KUNIT_EXPECT_EQ(test, xmemin(addr, buf, 1, &dp), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmemout(buf, addr, 1, &dp), -EINVAL);
+}
+
+struct irq_copy {
+	struct hrtimer timer;
+	struct completion done;
+	struct xmem *dp;
+	unsigned long addr;
+	u8 buf[3 * 64];
+	int in, out;
+	bool hardirq;
+};
+
+static enum hrtimer_restart irq_copy_fn(struct hrtimer *timer)
+{
+	struct irq_copy *ic = container_of(timer, struct irq_copy, timer);
+
+	ic->hardirq = in_hardirq();
+	ic->in = xmemin(ic->addr, ic->buf, sizeof(ic->buf), ic->dp);
+	memset(ic->buf, 0x5a, 64);
+	ic->out = xmemout(ic->buf, ic->addr, 64, ic->dp);
+	complete(&ic->done);
+	return HRTIMER_NORESTART;
+}
+
+static void run_in_hardirq(struct irq_copy *ic)
+{
+	init_completion(&ic->done);
+	hrtimer_init(&ic->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	ic->timer.function = irq_copy_fn;
+	hrtimer_start(&ic->timer, ns_to_ktime(1000), HRTIMER_MODE_REL_HARD);
+	wait_for_completion(&ic->done);
+	hrtimer_cancel(&ic->timer);
+}
+
+static void test_copy_from_hardirq(struct kunit *test)
+{
+	int segflag = *(const int *)test->param_value;
+	struct irq_copy *ic = kunit_kzalloc(test, sizeof(*ic), GFP_KERNEL);
+	u8 back[64];
+	size_t i;
+
+	KUNIT_ASSERT_NOT_NULL(test, ic);
+	ic->dp = kunit_kzalloc(test, sizeof(*ic->dp), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ic->dp);
+	ic->addr = attach_pattern(test, ic->dp, segflag) + PAGE_SIZE - 64;
+	run_in_hardirq(ic);
+	KUNIT_EXPECT_TRUE(test, ic->hardirq);
+	if (segflag == USER_ADSPACE) {
+		/* Needs process context: refused, nothing copied. */
+		KUNIT_EXPECT_EQ(test, ic->in, -EINVAL);
+		KUNIT_EXPECT_EQ(test, ic->out, -EINVAL);
+	} else {
+		KUNIT_EXPECT_EQ(test, ic->in, 0);
+		KUNIT_EXPECT_EQ(test, ic->out, 0);
+		for (i = 0; i < 64; i++)
+			if (ic->buf[64 + i] != pattern_at(PAGE_SIZE + i))
+				break;
+		KUNIT_EXPECT_EQ(test, i, 64);
+		KUNIT_ASSERT_EQ(test, xmemin(ic->addr, back, sizeof(back), ic->dp), 0);
+		KUNIT_EXPECT_NULL(test, memchr_inv(back, 0x5a, sizeof(back)));
+	}
+	KUNIT_EXPECT_EQ(test, xmdetach(ic->dp), 0);
+}
+
+static void test_copy_user_owner_gone(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	struct xmem dp;
+	u8 b;
+
+	/* USER_ADSPACE pins nothing: an unmapped range is an error at copy time. */
+	xmem_init(&dp);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, USER_ADSPACE), 0);
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr + PAGE_SIZE, PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, xmemin(addr, &b, 1, &dp), 0);
+	KUNIT_EXPECT_EQ(test, xmemin(addr + PAGE_SIZE, &b, 1, &dp), -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmemout(&b, addr + PAGE_SIZE - 1, 2, &dp), -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+}
+
+/* ===== Suite ===== */
+
+static struct kunit_case xmem_test_cases[] = {
+	KUNIT_CASE(test_attach_null_descriptor),
+	KUNIT_CASE(test_attach_descriptor_in_use),
+	KUNIT_CASE(test_attach_bad_count),
+	KUNIT_CASE(test_attach_bad_segflag),
+	KUNIT_CASE(test_attach_unmapped_range),
+	KUNIT_CASE(test_attach_without_mm),
+	KUNIT_CASE(test_attach_sys_not_kernel_memory),
+	KUNIT_CASE(test_lw_pins_and_unpins),
+	KUNIT_CASE(test_usr_does_not_pin),
+	KUNIT_CASE(test_lw_memlock_charge_returned),
+	KUNIT_CASE(test_lw_memlock_over_limit),
+	KUNIT_CASE(test_lw_cap_ipc_lock_not_charged),
+	KUNIT_CASE(test_lw_readonly_range),
+	KUNIT_CASE(test_lw_pages_outlive_owner),
+	KUNIT_CASE(test_detach_not_attached),
+	KUNIT_CASE(test_detach_twice),
+	KUNIT_CASE(test_reuse_after_detach),
+	KUNIT_CASE(test_detach_busy_while_lw_attached),
+	KUNIT_CASE(test_lw_get_needs_lw_descriptor),
+	KUNIT_CASE(test_deferred_flush_runs_before_unpin),
+	KUNIT_CASE_PARAM(test_copy_round_trip, copy_segflag_gen_params),
+	KUNIT_CASE_PARAM(test_copy_out_of_range, copy_segflag_gen_params),
+	KUNIT_CASE_PARAM(test_copy_from_hardirq, copy_segflag_gen_params),
+	KUNIT_CASE(test_copy_user_owner_gone),
+	{}
+};
+
+static int xmem_suite_init(struct kunit_suite *suite)
+{
+	spin_lock_init(&seen.lock);
+	register_trace_xmem_attach(probe_attach, NULL);
+	register_trace_xmem_detach(probe_detach, NULL);
+	register_trace_xmem_copy(probe_copy, NULL);
+	register_trace_xmem_detach_refused(probe_refused, NULL);
+	return 0;
+}
+
+static void xmem_suite_exit(struct kunit_suite *suite)
+{
+	unregister_trace_xmem_detach_refused(probe_refused, NULL);
+	unregister_trace_xmem_copy(probe_copy, NULL);
+	unregister_trace_xmem_detach(probe_detach, NULL);
+	unregister_trace_xmem_attach(probe_attach, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+static struct kunit_suite xmem_test_suite = {
+	.name = "xmem",
+	.test_cases = xmem_test_cases,
+	.suite_init = xmem_suite_init,
+	.suite_exit = xmem_suite_exit,
+};
+kunit_test_suite(xmem_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for cross-memory descriptors");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,638 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Cross-memory descriptors: xmattach(), xmdetach(), xmemin(), xmemout().
+ *
+ * A descriptor is caller-owned memory (struct xmem) that points to a private,
+ * refcounted struct xmem_obj.  The object records what was attached:
+ *
+ *   USER_ADSPACE  the owner's mm (mmgrab) and the range; nothing is pinned,
+ *                 copies go through access_remote_vm() from process context.
+ *   LW_XMATTACH   the range pinned with FOLL_PIN | FOLL_LONGTERM, charged to
+ *                 the owner's user RLIMIT_MEMLOCK and the mm's pinned_vm
+ *                 exactly as io_uring charges its registered buffers; copies
+ *                 go through the pinned pages from any context.
+ *   SYS_ADSPACE   a kernel buffer (direct map or vmalloc).
+ *
+ * Lifetime and locking:
+ *
+ *  - dp->xm_priv is published with rcu_assign_pointer() once the object is
+ *    complete, and cleared by xmdetach() before the object is released.
+ *    Readers that can race with xmdetach() (xmem_lw_get(), a second
+ *    xmdetach()) look it up under rcu_read_lock() and then decide under
+ *    obj->lock; the struct is freed with kfree_rcu() after the last
+ *    reference.  xmemin()/xmemout() are not serialised against xmdetach():
+ *    as on AIX, the caller must not detach a descriptor it is still copying
+ *    through.
+ *  - obj->lock (a spinlock) protects the state and the count of lightweight
+ *    attachments; xmdetach() moves LIVE to DETACHED under it only when that
+ *    count is zero, so no attachment can be added to a dying descriptor and
+ *    no descriptor dies under an attachment.
+ *  - obj->flush_lock (a mutex) serialises the deferred-flush queue: the
+ *    lightweight services queue a flush when they detach without a broadcast
+ *    TLB invalidation, cancel it once their own flush has run, and xmdetach()
+ *    runs whatever is still queued before it unpins a single page.
+ *  - obj->ref counts the descriptor itself and every queued flush; pages and
+ *    charges are released by xmdetach(), the struct by the last put.
+ */
+
+#define pr_fmt(fmt) "xmem: " fmt
+
+#include <linux/capability.h>
+#include <linux/export.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <linux/xmem.h>
+
+#include "xmem_internal.h"
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/xmem.h>
+
+EXPORT_TRACEPOINT_SYMBOL_GPL(xmem_attach);
+EXPORT_TRACEPOINT_SYMBOL_GPL(xmem_detach);
+EXPORT_TRACEPOINT_SYMBOL_GPL(xmem_copy);
+EXPORT_TRACEPOINT_SYMBOL_GPL(xmem_detach_refused);
+
+static struct xmem_obj *xmem_obj_alloc(unsigned long addr, size_t len,
+				       int segflag)
+{
+	struct xmem_obj *obj = kzalloc(sizeof(*obj), GFP_KERNEL_ACCOUNT);
+
+	if (!obj)
+		return NULL;
+	kref_init(&obj->ref);
+	spin_lock_init(&obj->lock);
+	mutex_init(&obj->flush_lock);
+	INIT_LIST_HEAD(&obj->flushes);
+	obj->state = XMEM_OBJ_LIVE;
+	obj->segflag = segflag;
+	obj->addr = addr;
+	obj->len = len;
+	obj->tgid = current->tgid;
+	obj->pid = current->pid;
+	return obj;
+}
+
+static void xmem_obj_release(struct kref *ref)
+{
+	struct xmem_obj *obj = container_of(ref, struct xmem_obj, ref);
+
+	mutex_destroy(&obj->flush_lock);
+	kfree_rcu(obj, rcu);
+}
+
+/**
+ * xmem_obj_put() - drop a reference to a descriptor's private object
+ * @obj: object
+ *
+ * Context: Any context.
+ */
+void xmem_obj_put(struct xmem_obj *obj)
+{
+	kref_put(&obj->ref, xmem_obj_release);
+}
+EXPORT_SYMBOL_GPL(xmem_obj_put);
+
+/*
+ * Check that [start, end) is entirely mapped by VMAs that gup may pin, and
+ * find out whether all of it is writable.
+ */
+static int xmem_check_range(struct mm_struct *mm, unsigned long start,
+			    unsigned long end, bool *writable)
+{
+	struct vm_area_struct *vma;
+	unsigned long next = start;
+	VMA_ITERATOR(vmi, mm, start);
+	int ret = 0;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	*writable = true;
+	for_each_vma_range(vmi, vma, end) {
+		if (vma->vm_start > next ||
+		    (vma->vm_flags & (VM_IO | VM_PFNMAP)) ||
+		    !(vma->vm_flags & VM_READ)) {
+			ret = -EFAULT;
+			break;
+		}
+		if (!(vma->vm_flags & VM_WRITE))
+			*writable = false;
+		next = vma->vm_end;
+	}
+	if (!ret && next < end)
+		ret = -EFAULT;
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+/* Charge @nr_pages to the current user's RLIMIT_MEMLOCK, as io_uring does. */
+static int xmem_charge(struct xmem_obj *obj, unsigned long nr_pages)
+{
+	unsigned long limit, cur;
+	struct user_struct *user;
+
+	if (!ns_capable_noaudit(&init_user_ns, CAP_IPC_LOCK)) {
+		user = get_uid(current_user());
+		limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+		cur = atomic_long_read(&user->locked_vm);
+		do {
+			if (nr_pages > limit || cur > limit - nr_pages) {
+				free_uid(user);
+				return -ENOMEM;
+			}
+		} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur,
+						  cur + nr_pages));
+		obj->user = user;
+		obj->charged = nr_pages;
+	}
+	atomic64_add(nr_pages, &obj->mm->pinned_vm);
+	return 0;
+}
+
+static void xmem_uncharge(struct xmem_obj *obj)
+{
+	atomic64_sub(obj->nr_pages, &obj->mm->pinned_vm);
+	if (obj->user) {
+		atomic_long_sub(obj->charged, &obj->user->locked_vm);
+		free_uid(obj->user);
+		obj->user = NULL;
+		obj->charged = 0;
+	}
+}
+
+static int xmem_pin(struct xmem_obj *obj)
+{
+	unsigned int gup_flags = FOLL_LONGTERM | (obj->writable ? FOLL_WRITE : 0);
+	unsigned long start = obj->addr & PAGE_MASK;
+	unsigned long done = 0;
+	long ret;
+
+	obj->pages = kvmalloc_array(obj->nr_pages, sizeof(*obj->pages),
+				    GFP_KERNEL_ACCOUNT);
+	if (!obj->pages)
+		return -ENOMEM;
+	while (done < obj->nr_pages) {
+		ret = pin_user_pages_fast(start + done * PAGE_SIZE,
+					  min(obj->nr_pages - done, (unsigned long)INT_MAX),
+					  gup_flags, obj->pages + done);
+		if (ret <= 0)
+			goto unpin;
+		done += ret;
+	}
+	return 0;
+
+unpin:
+	unpin_user_pages(obj->pages, done);
+	kvfree(obj->pages);
+	obj->pages = NULL;
+	return ret ? ret : -EFAULT;
+}
+
+static int xmem_attach_user(struct xmem_obj *obj)
+{
+	unsigned long end = obj->addr + obj->len;
+	struct mm_struct *mm = current->mm;
+	int ret;
+
+	if (!mm || end > TASK_SIZE)
+		return -EFAULT;
+	ret = xmem_check_range(mm, obj->addr, end, &obj->writable);
+	if (ret)
+		return ret;
+	mmgrab(mm);
+	obj->mm = mm;
+	if (obj->segflag != LW_XMATTACH)
+		return 0;
+
+	obj->nr_pages = DIV_ROUND_UP(end, PAGE_SIZE) - obj->addr / PAGE_SIZE;
+	ret = xmem_charge(obj, obj->nr_pages);
+	if (ret)
+		goto drop_mm;
+	ret = xmem_pin(obj);
+	if (ret)
+		goto uncharge;
+	return 0;
+
+uncharge:
+	xmem_uncharge(obj);
+drop_mm:
+	obj->mm = NULL;
+	mmdrop(mm);
+	return ret;
+}
+
+static bool xmem_kernel_range(unsigned long addr, size_t len)
+{
+	unsigned long last = addr + len - 1;
+
+	if (is_vmalloc_addr((void *)addr))
+		return is_vmalloc_addr((void *)last) &&
+		       find_vm_area((void *)addr) == find_vm_area((void *)last);
+	return virt_addr_valid((void *)addr) && virt_addr_valid((void *)last);
+}
+
+static void xmem_publish(struct xmem *dp, struct xmem_obj *obj)
+{
+	dp->aspace_id = obj->segflag == SYS_ADSPACE ? XMEM_GLOBAL : XMEM_PROC;
+	dp->num_sids = 1;
+	dp->subspace_id = 0;
+	dp->vaddr = obj->addr;
+	dp->xmemflags = (obj->segflag == LW_XMATTACH ? XMEM_LW : 0) |
+			(obj->writable ? 0 : XMEM_RDONLY);
+	dp->prexflags = 0;
+	dp->xm_amr = 0;
+	dp->l2psize = PAGE_SHIFT;
+	dp->xm_len = obj->len;
+	rcu_assign_pointer(dp->xm_priv, obj);
+}
+
+static int __xmattach(unsigned long addr, size_t count, struct xmem *dp,
+		      int segflag)
+{
+	struct xmem_obj *obj;
+	int ret;
+
+	if (!dp)
+		return -EINVAL;
+	if (READ_ONCE(dp->aspace_id) != XMEM_INVAL)
+		return -EBUSY;
+	if (!count || addr + count < addr)
+		return -EINVAL;
+	if (segflag != USER_ADSPACE && segflag != SYS_ADSPACE &&
+	    segflag != LW_XMATTACH)
+		return -EINVAL;
+
+	obj = xmem_obj_alloc(addr, count, segflag);
+	if (!obj)
+		return -ENOMEM;
+	if (segflag == SYS_ADSPACE) {
+		obj->writable = true;
+		ret = xmem_kernel_range(addr, count) ? 0 : -EFAULT;
+	} else {
+		ret = xmem_attach_user(obj);
+	}
+	if (ret) {
+		xmem_obj_put(obj);
+		return ret;
+	}
+	xmem_publish(dp, obj);
+	return 0;
+}
+
+/**
+ * xmattach() - attach a cross-memory descriptor to a range of memory
+ * @addr: first byte of the range: a user address of the calling process for
+ *	%USER_ADSPACE and %LW_XMATTACH, a kernel address for %SYS_ADSPACE.
+ * @count: length of the range in bytes.
+ * @dp: descriptor; its @aspace_id must be %XMEM_INVAL.
+ * @segflag: %USER_ADSPACE (record the range), %LW_XMATTACH (pin it, charged
+ *	to RLIMIT_MEMLOCK, for the lightweight services) or %SYS_ADSPACE.
+ *
+ * With %LW_XMATTACH the pages are pinned writable if every VMA of the range is
+ * writable, otherwise read-only, and %XMEM_RDONLY is set in @dp->xmemflags.
+ * The pin outlives the process: an exiting owner does not free pages that a
+ * descriptor still pins.  On error @dp is left untouched and nothing stays
+ * pinned or charged.
+ *
+ * Context: Process context.  May sleep.
+ * Return: 0 on success; -EBUSY if @dp is in use; -EINVAL for a zero or
+ * wrapping @count, an unknown @segflag or a NULL @dp; -EFAULT if the range
+ * is not entirely mapped (or, for %SYS_ADSPACE, not kernel memory); -ENOMEM
+ * if pinning would exceed RLIMIT_MEMLOCK or memory ran out; -EINTR on a
+ * fatal signal.
+ */
+int xmattach(unsigned long addr, size_t count, struct xmem *dp, int segflag)
+{
+	int ret;
+
+	might_sleep();
+	ret = __xmattach(addr, count, dp, segflag);
+	trace_xmem_attach(dp, addr, count, segflag, ret);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(xmattach);
+
+/* Run the deferred flushes still queued on @obj; they may cover its pages. */
+static void xmem_run_flushes(struct xmem_obj *obj)
+{
+	struct xmem_flush *flush;
+
+	mutex_lock(&obj->flush_lock);
+	while ((flush = list_first_entry_or_null(&obj->flushes,
+						 struct xmem_flush, node))) {
+		list_del_init(&flush->node);
+		flush->func(flush);
+		/* The queue's reference; the descriptor's own is still held. */
+		xmem_obj_put(obj);
+	}
+	mutex_unlock(&obj->flush_lock);
+}
+
+static void xmem_release(struct xmem_obj *obj)
+{
+	if (obj->pages) {
+		/* Written through the pin or a window: dirty, as RDMA does. */
+		unpin_user_pages_dirty_lock(obj->pages, obj->nr_pages,
+					    obj->writable);
+		kvfree(obj->pages);
+		obj->pages = NULL;
+		xmem_uncharge(obj);
+	}
+	if (obj->mm) {
+		mmdrop(obj->mm);
+		obj->mm = NULL;
+	}
+	xmem_obj_put(obj);
+}
+
+/*
+ * Claim @dp's object for release: LIVE -> DETACHED, only with no lightweight
+ * attachment outstanding.  Fills in what the events report either way.
+ */
+static int xmem_claim(struct xmem *dp, struct xmem_obj **objp,
+		      unsigned long *addr, size_t *len, int *segflag)
+{
+	struct xmem_obj *obj;
+	long busy = 0;
+	int ret = -EINVAL;
+
+	rcu_read_lock();
+	obj = rcu_dereference(dp->xm_priv);
+	if (!obj || READ_ONCE(dp->aspace_id) == XMEM_INVAL)
+		goto out;
+	*addr = obj->addr;
+	*len = obj->len;
+	*segflag = obj->segflag;
+	spin_lock(&obj->lock);
+	if (obj->state == XMEM_OBJ_LIVE) {
+		busy = obj->lw_count;
+		if (!busy)
+			obj->state = XMEM_OBJ_DETACHED;
+		ret = busy ? -EBUSY : 0;
+	}
+	spin_unlock(&obj->lock);
+	if (busy)
+		trace_xmem_detach_refused(dp, obj->addr, obj->len, busy,
+					  obj->tgid, obj->pid);
+	*objp = obj;
+out:
+	rcu_read_unlock();
+	return ret;
+}
+
+/**
+ * xmdetach() - detach a cross-memory descriptor
+ * @dp: descriptor attached by xmattach()
+ *
+ * Completes any deferred TLB invalidation that may still cover the pages,
+ * unpins them, returns the RLIMIT_MEMLOCK charge and sets @dp->aspace_id to
+ * %XMEM_INVAL so that the descriptor can be attached again.  A descriptor with
+ * lightweight attachments outstanding is refused and left as it is: its pages
+ * are never unpinned under a live mapping.
+ *
+ * Context: Process context.  May sleep (AIX also allows interrupt context;
+ * Linux needs process context to complete the deferred invalidation).
+ * Return: 0 on success; -EINVAL if @dp is NULL or not attached; -EBUSY if
+ * lightweight attachments of @dp are outstanding (an xmem_detach_refused
+ * event is emitted).
+ */
+int xmdetach(struct xmem *dp)
+{
+	struct xmem_obj *obj = NULL;
+	unsigned long addr = 0;
+	int ret, segflag = -1;
+	size_t len = 0;
+
+	might_sleep();
+	ret = dp ? xmem_claim(dp, &obj, &addr, &len, &segflag) : -EINVAL;
+	if (!ret) {
+		/* Ours now: nobody else can reach it through @dp. */
+		xmem_init(dp);
+		xmem_run_flushes(obj);
+		xmem_release(obj);
+	}
+	trace_xmem_detach(dp, addr, len, segflag, ret);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(xmdetach);
+
+/* Copy between @buf and the pinned pages of @obj, from @off in its range. */
+static void xmem_copy_pages(struct xmem_obj *obj, size_t off, void *buf,
+			    size_t count, bool out)
+{
+	size_t pos = offset_in_page(obj->addr) + off;
+
+	while (count) {
+		struct page *page = obj->pages[pos >> PAGE_SHIFT];
+		size_t poff = offset_in_page(pos);
+		size_t n = min_t(size_t, count, PAGE_SIZE - poff);
+		char *kaddr = kmap_local_page(page);
+
+		if (out)
+			memcpy(kaddr + poff, buf, n);
+		else
+			memcpy(buf, kaddr + poff, n);
+		kunmap_local(kaddr);
+		buf += n;
+		pos += n;
+		count -= n;
+	}
+}
+
+static int xmem_copy_user(struct xmem_obj *obj, unsigned long uaddr,
+			  void *buf, size_t count, bool out)
+{
+	int done;
+
+	if (!in_task())
+		return -EINVAL;
+	if (!mmget_not_zero(obj->mm))
+		return -EFAULT;
+	done = access_remote_vm(obj->mm, uaddr, buf, count,
+				out ? FOLL_WRITE : 0);
+	mmput(obj->mm);
+	return done == count ? 0 : -EFAULT;
+}
+
+static int xmem_copy(struct xmem *dp, unsigned long uaddr, void *buf,
+		     size_t count, bool out)
+{
+	struct xmem_obj *obj;
+	size_t off;
+
+	if (!dp || !buf || !count)
+		return -EINVAL;
+	/* Not serialised against xmdetach(): see the comment at the top. */
+	obj = rcu_dereference_raw(dp->xm_priv);
+	if (!obj || READ_ONCE(dp->aspace_id) == XMEM_INVAL)
+		return -EINVAL;
+	off = uaddr - obj->addr;
+	if (uaddr < obj->addr || count > obj->len || off > obj->len - count)
+		return -EFAULT;
+	if (out && !obj->writable)
+		return -EACCES;
+
+	switch (obj->segflag) {
+	case SYS_ADSPACE:
+		if (out)
+			memcpy((void *)uaddr, buf, count);
+		else
+			memcpy(buf, (void *)uaddr, count);
+		return 0;
+	case LW_XMATTACH:
+		xmem_copy_pages(obj, off, buf, count, out);
+		return 0;
+	default:
+		return xmem_copy_user(obj, uaddr, buf, count, out);
+	}
+}
+
+/**
+ * xmemin() - copy from the memory a descriptor describes
+ * @uaddr: address inside the described range to copy from
+ * @kaddr: kernel buffer to copy to
+ * @count: bytes to copy
+ * @dp: attached descriptor
+ *
+ * The caller must not xmdetach() @dp while the copy runs.
+ *
+ * Context: Any context for %LW_XMATTACH and %SYS_ADSPACE descriptors (the
+ * pages are pinned); process context for %USER_ADSPACE, which may sleep.
+ * Return: 0 on success; -EINVAL if @dp is not attached, @kaddr is NULL,
+ * @count is 0, or a %USER_ADSPACE descriptor is used outside process
+ * context; -EFAULT if [@uaddr, @uaddr + @count) is not inside the described
+ * range, or (%USER_ADSPACE) the owner's memory is gone or no longer mapped.
+ */
+int xmemin(unsigned long uaddr, void *kaddr, size_t count, struct xmem *dp)
+{
+	int ret = xmem_copy(dp, uaddr, kaddr, count, false);
+
+	trace_xmem_copy(dp, uaddr, count, false, ret);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(xmemin);
+
+/**
+ * xmemout() - copy to the memory a descriptor describes
+ * @kaddr: kernel buffer to copy from
+ * @uaddr: address inside the described range to copy to
+ * @count: bytes to copy
+ * @dp: attached descriptor
+ *
+ * The caller must not xmdetach() @dp while the copy runs.
+ *
+ * Context: Any context for %LW_XMATTACH and %SYS_ADSPACE descriptors (the
+ * pages are pinned); process context for %USER_ADSPACE, which may sleep.
+ * Return: 0 on success; -EINVAL as for xmemin(); -EFAULT as for xmemin();
+ * -EACCES if the descriptor is read-only (%XMEM_RDONLY).
+ */
+int xmemout(const void *kaddr, unsigned long uaddr, size_t count,
+	    struct xmem *dp)
+{
+	int ret = xmem_copy(dp, uaddr, (void *)kaddr, count, true);
+
+	trace_xmem_copy(dp, uaddr, count, true, ret);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(xmemout);
+
+/**
+ * xmem_lw_get() - account a lightweight attachment of a descriptor
+ * @dp: descriptor
+ *
+ * While the count this raises is not zero, xmdetach() of @dp fails with
+ * -EBUSY.  Pair with xmem_lw_put().
+ *
+ * Context: Any context.  Takes and releases the object's spinlock.
+ * Return: the descriptor's object, with a reference, or ERR_PTR(-EINVAL) if
+ * @dp is not an attached %LW_XMATTACH descriptor.
+ */
+struct xmem_obj *xmem_lw_get(struct xmem *dp)
+{
+	struct xmem_obj *obj, *ret = ERR_PTR(-EINVAL);
+
+	rcu_read_lock();
+	obj = rcu_dereference(dp->xm_priv);
+	if (obj && obj->segflag == LW_XMATTACH) {
+		spin_lock(&obj->lock);
+		if (obj->state == XMEM_OBJ_LIVE) {
+			obj->lw_count++;
+			kref_get(&obj->ref);
+			ret = obj;
+		}
+		spin_unlock(&obj->lock);
+	}
+	rcu_read_unlock();
+	return ret;
+}
+EXPORT_SYMBOL_GPL(xmem_lw_get);
+
+/**
+ * xmem_lw_put() - end a lightweight attachment accounted by xmem_lw_get()
+ * @obj: the object xmem_lw_get() returned
+ *
+ * Context: Any context.
+ */
+void xmem_lw_put(struct xmem_obj *obj)
+{
+	spin_lock(&obj->lock);
+	WARN_ON_ONCE(obj->lw_count <= 0);
+	obj->lw_count--;
+	spin_unlock(&obj->lock);
+	xmem_obj_put(obj);
+}
+EXPORT_SYMBOL_GPL(xmem_lw_put);
+
+/**
+ * xmem_flush_defer() - queue a deferred invalidation on a descriptor
+ * @obj: object of a descriptor the caller holds a lightweight attachment of
+ * @flush: flush to queue; its @node initialised with INIT_LIST_HEAD()
+ *
+ * xmdetach() runs @flush->func before it unpins the pages, unless the flush
+ * was cancelled first.  Queuing a flush that is already queued does nothing.
+ *
+ * Context: Process context.  Takes the object's flush mutex.
+ */
+void xmem_flush_defer(struct xmem_obj *obj, struct xmem_flush *flush)
+{
+	mutex_lock(&obj->flush_lock);
+	if (list_empty(&flush->node)) {
+		kref_get(&obj->ref);
+		list_add_tail(&flush->node, &obj->flushes);
+	}
+	mutex_unlock(&obj->flush_lock);
+}
+EXPORT_SYMBOL_GPL(xmem_flush_defer);
+
+/**
+ * xmem_flush_cancel() - take back a deferred invalidation that has completed
+ * @obj: object @flush was queued on
+ * @flush: the flush
+ *
+ * When this returns, @flush->func is not running and will not run from
+ * xmdetach(), so @flush may be freed.
+ *
+ * Context: Process context.  Takes the object's flush mutex.
+ * Return: true if @flush was queued and is now removed, false if it was not
+ * queued (never queued, cancelled before, or already run by xmdetach()).
+ */
+bool xmem_flush_cancel(struct xmem_obj *obj, struct xmem_flush *flush)
+{
+	bool queued;
+
+	mutex_lock(&obj->flush_lock);
+	queued = !list_empty(&flush->node);
+	if (queued)
+		list_del_init(&flush->node);
+	mutex_unlock(&obj->flush_lock);
+	if (queued)
+		xmem_obj_put(obj);
+	return queued;
+}
+EXPORT_SYMBOL_GPL(xmem_flush_cancel);

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Private interface of the cross-memory descriptors (mm/xmem.c) for the rest
+ * of mm/: the lightweight attach services and the KUnit suite.  Not for
+ * drivers: they use <linux/xmem.h>.
+ */
+#ifndef _MM_XMEM_INTERNAL_H
+#define _MM_XMEM_INTERNAL_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/spinlock.h>
+#include <linux/xmem.h>
+
+struct mm_struct;
+struct page;
+struct user_struct;
+
+enum xmem_obj_state {
+	XMEM_OBJ_LIVE,		/* attached: pages pinned, charge held */
+	XMEM_OBJ_DETACHED,	/* xmdetach() has claimed it */
+};
+
+/**
+ * struct xmem_obj - the private object behind an attached descriptor
+ * @ref: references to this struct: one for the descriptor until xmdetach(),
+ *	one per queued deferred flush.  The pages are released by xmdetach(),
+ *	not by the last put.
+ * @lock: protects @state and @lw_count.
+ * @state: &enum xmem_obj_state; under @lock.
+ * @lw_count: outstanding lightweight attachments; under @lock.  xmdetach()
+ *	refuses with -EBUSY while it is not zero.
+ * @flush_lock: serialises running and cancelling deferred flushes.
+ * @flushes: queued &struct xmem_flush; under @flush_lock.
+ * @segflag: %USER_ADSPACE, %SYS_ADSPACE or %LW_XMATTACH.
+ * @writable: the range may be written through the descriptor.
+ * @addr: first byte of the range (user or kernel address).
+ * @len: length of the range in bytes.
+ * @mm: owner's mm (mmgrab()ed), for USER_ADSPACE and LW_XMATTACH.
+ * @user: user charged for the pinned pages, or NULL (CAP_IPC_LOCK, or not
+ *	pinned).
+ * @charged: pages charged to @user->locked_vm.
+ * @nr_pages: entries in @pages.
+ * @pages: the pinned pages (LW_XMATTACH), @pages[0] holds @addr.
+ * @tgid: process that attached the descriptor.
+ * @pid: thread that attached the descriptor.
+ * @rcu: frees the struct after the last reference.
+ */
+struct xmem_obj {
+	struct kref ref;
+	spinlock_t lock;
+	enum xmem_obj_state state;
+	long lw_count;
+	struct mutex flush_lock;
+	struct list_head flushes;
+	int segflag;
+	bool writable;
+	unsigned long addr;
+	size_t len;
+	struct mm_struct *mm;
+	struct user_struct *user;
+	unsigned long charged;
+	unsigned long nr_pages;
+	struct page **pages;
+	pid_t tgid;
+	pid_t pid;
+	struct rcu_head rcu;
+};
+
+/**
+ * struct xmem_flush - a deferred TLB invalidation that may cover a descriptor
+ * @node: entry in &xmem_obj.flushes; under &xmem_obj.flush_lock.
+ * @func: completes the invalidation.  Called from xmdetach() in process
+ *	context, before the descriptor's pages are unpinned.
+ *
+ * The lightweight services detach without a broadcast TLB flush.  Until the
+ * flush they defer has run on every CPU, a stale translation may still reach
+ * the descriptor's pages, so the pages must stay pinned until then: the
+ * services queue a &struct xmem_flush on the descriptor, and xmdetach() runs
+ * it if it is still queued.
+ */
+struct xmem_flush {
+	struct list_head node;
+	void (*func)(struct xmem_flush *flush);
+};
+
+struct xmem_obj *xmem_lw_get(struct xmem *dp);
+void xmem_lw_put(struct xmem_obj *obj);
+void xmem_flush_defer(struct xmem_obj *obj, struct xmem_flush *flush);
+bool xmem_flush_cancel(struct xmem_obj *obj, struct xmem_flush *flush);
+void xmem_obj_put(struct xmem_obj *obj);
+
+#endif /* _MM_XMEM_INTERNAL_H */
