@@ -40,10 +40,11 @@ RESULTS := $(WORK)/results
 JOBS ?= $(shell nproc)
 KUNITCONFIG ?= $(REPO)/kunit/lw-mm.kunitconfig
 KUNIT_TIMEOUT ?= 900
-# 4 CPUs on 2 NUMA nodes under TCG (KVM guests hang on the build machines;
-# QEMU_ACCEL=kvm to try it).  kunit.py passes -m 1024 first; ours wins.
+# 4 CPUs on 2 NUMA nodes, one socket per node, under TCG (KVM guests hang on
+# the build machines; QEMU_ACCEL=kvm to try it).  kunit.py passes -m 1024
+# first; ours wins.
 QEMU_ACCEL ?= tcg
-QEMU_NUMA := -accel $(QEMU_ACCEL) -smp 4 -m 2G \
+QEMU_NUMA := -accel $(QEMU_ACCEL) -smp 4,sockets=2,cores=2,threads=1 -m 2G \
 	-object memory-backend-ram,id=m0,size=1G \
 	-object memory-backend-ram,id=m1,size=1G \
 	-numa node,nodeid=0,cpus=0-1,memdev=m0 \
@@ -81,11 +82,14 @@ apply: series
 	git -C $(KSRC) am $(filter-out %/0000-cover-letter.patch,$(wildcard $(SERIES)/*.patch))
 	@echo "apply: $$(ls $(SERIES)/*.patch | grep -vc cover-letter) patches applied to $(KSRC)"
 
+# kunit.py's own verdict, plus the console: a splat fails the run.
 kunit: tree
 	@mkdir -p $(RESULTS)
-	@rm -f $(RESULTS)/kunit.json
+	@rm -f $(RESULTS)/kunit.json $(RESULTS)/kunit-console.result $(KOBJ)/test.log
 	cd $(TREE) && $(KUNIT_PY) run $(KUNIT_ARGS) --json=$(RESULTS)/kunit.json \
 		2>&1 | tee $(RESULTS)/kunit.log
+	@$(REPO)/harness/console-scan.sh $(KOBJ)/test.log "kunit console free of splats" \
+		$(RESULTS)/kunit-console.result
 
 kunit-build: tree
 	cd $(TREE) && $(KUNIT_PY) build $(KUNIT_ARGS)

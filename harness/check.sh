@@ -50,7 +50,7 @@ echo "check: checkpatch --strict"
 for p in "$series"/[0-9]*.patch; do
 	name=$(basename "$p")
 	[ "$name" = 0000-cover-letter.patch ] && continue
-	(cd "$tree" && ./scripts/checkpatch.pl --strict --show-types "$p") > "$tmp/cp" 2>&1
+	(cd "$tree" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --show-types "$p") > "$tmp/cp" 2>&1
 	cat "$tmp/cp" >> "$log"
 	total=$(grep -E '^total: ' "$tmp/cp" || echo "total: ? errors")
 	if [[ "$total" =~ ^total:\ 0\ errors,\ 0\ warnings,\ 0\ checks ]]; then rc=0; else rc=1; fi

@@ -18,6 +18,9 @@ declare -A need=(
 	[ccache]=/usr/bin/ccache
 	[python3]=/usr/bin/python3
 	[git]=/usr/bin/git
+	# checkpatch's SPDX check, run with Debian's python3
+	[python3-ply]=/usr/lib/python3/dist-packages/ply
+	[python3-git]=/usr/lib/python3/dist-packages/git
 	[xz-utils]=/usr/bin/xz
 	[qemu-system-x86]=/usr/bin/qemu-system-x86_64
 	[cpio]=/usr/bin/cpio

@@ -45,7 +45,7 @@ struct xmem_event {
 };
 
 static struct {
-	spinlock_t lock;
+	spinlock_t lock;	/* protects the events; probes run in any context */
 	struct xmem_event attach, detach, copy, refused;
 } seen;
 
@@ -108,16 +108,20 @@ static struct xmem_event last(struct xmem_event *ev)
 	return copy;
 }
 
-#define EXPECT_EVENT(test, ev, _dp, _addr, _len, _arg, _err) do {	\
-	struct xmem_event __e = last(ev);				\
-	KUNIT_EXPECT_PTR_EQ(test, __e.dp, (const void *)(_dp));		\
-	KUNIT_EXPECT_EQ(test, __e.addr, (unsigned long)(_addr));	\
-	KUNIT_EXPECT_EQ(test, __e.len, (size_t)(_len));			\
-	KUNIT_EXPECT_EQ(test, __e.arg, (long)(_arg));			\
-	KUNIT_EXPECT_EQ(test, __e.err, (int)(_err));			\
-	KUNIT_EXPECT_EQ(test, __e.tgid, current->tgid);			\
-	KUNIT_EXPECT_EQ(test, __e.pid, current->pid);			\
-} while (0)
+static void expect_event(struct kunit *test, struct xmem_event *ev,
+			 const void *dp, unsigned long addr, size_t len,
+			 long arg, int err)
+{
+	struct xmem_event e = last(ev);
+
+	KUNIT_EXPECT_PTR_EQ(test, e.dp, dp);
+	KUNIT_EXPECT_EQ(test, e.addr, addr);
+	KUNIT_EXPECT_EQ(test, e.len, len);
+	KUNIT_EXPECT_EQ(test, e.arg, arg);
+	KUNIT_EXPECT_EQ(test, e.err, err);
+	KUNIT_EXPECT_EQ(test, e.tgid, current->tgid);
+	KUNIT_EXPECT_EQ(test, e.pid, current->pid);
+}
 
 /* ===== Helpers ===== */
 
@@ -215,7 +219,7 @@ static void test_attach_null_descriptor(struct kunit *test)
 	unsigned long addr = user_buf(test, BUFSZ);
 
 	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, NULL, LW_XMATTACH), -EINVAL);
-	EXPECT_EVENT(test, &seen.attach, NULL, addr, BUFSZ, LW_XMATTACH, -EINVAL);
+	expect_event(test, &seen.attach, NULL, addr, BUFSZ, LW_XMATTACH, -EINVAL);
 }
 
 static void test_attach_descriptor_in_use(struct kunit *test)
@@ -231,7 +235,7 @@ static void test_attach_descriptor_in_use(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), -EBUSY);
 	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
 	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
-	EXPECT_EVENT(test, &seen.attach, &dp, addr, BUFSZ, LW_XMATTACH, -EBUSY);
+	expect_event(test, &seen.attach, &dp, addr, BUFSZ, LW_XMATTACH, -EBUSY);
 
 	/* An attached descriptor is in use too. */
 	xmem_init(&dp);
@@ -251,7 +255,7 @@ static void test_attach_bad_count(struct kunit *test)
 	before = dp;
 	KUNIT_EXPECT_EQ(test, xmattach(addr, 0, &dp, LW_XMATTACH), -EINVAL);
 	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
-	EXPECT_EVENT(test, &seen.attach, &dp, addr, 0, LW_XMATTACH, -EINVAL);
+	expect_event(test, &seen.attach, &dp, addr, 0, LW_XMATTACH, -EINVAL);
 
 	/* addr + count wraps around the address space. */
 	KUNIT_EXPECT_EQ(test, xmattach(addr, -addr + 1, &dp, USER_ADSPACE), -EINVAL);
@@ -270,7 +274,7 @@ static void test_attach_bad_segflag(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, &dp, bad[i]), -EINVAL);
 		KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
-		EXPECT_EVENT(test, &seen.attach, &dp, addr, BUFSZ, bad[i], -EINVAL);
+		expect_event(test, &seen.attach, &dp, addr, BUFSZ, bad[i], -EINVAL);
 	}
 }
 
@@ -294,7 +298,7 @@ static void test_attach_unmapped_range(struct kunit *test)
 				       USER_ADSPACE), -EFAULT);
 	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
 	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
-	EXPECT_EVENT(test, &seen.attach, &dp, TASK_SIZE - PAGE_SIZE, 2 * PAGE_SIZE,
+	expect_event(test, &seen.attach, &dp, TASK_SIZE - PAGE_SIZE, 2 * PAGE_SIZE,
 		     USER_ADSPACE, -EFAULT);
 }
 
@@ -353,7 +357,7 @@ static void test_lw_pins_and_unpins(struct kunit *test)
 
 	xmem_init(&dp);
 	KUNIT_ASSERT_EQ(test, xmattach(start, BUFSZ, &dp, LW_XMATTACH), 0);
-	EXPECT_EVENT(test, &seen.attach, &dp, start, BUFSZ, LW_XMATTACH, 0);
+	expect_event(test, &seen.attach, &dp, start, BUFSZ, LW_XMATTACH, 0);
 	KUNIT_EXPECT_EQ(test, dp.aspace_id, XMEM_PROC);
 	KUNIT_EXPECT_EQ(test, dp.xmemflags, XMEM_LW);
 	KUNIT_EXPECT_EQ(test, dp.vaddr, start);
@@ -371,7 +375,7 @@ static void test_lw_pins_and_unpins(struct kunit *test)
 	}
 
 	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
-	EXPECT_EVENT(test, &seen.detach, &dp, start, BUFSZ, LW_XMATTACH, 0);
+	expect_event(test, &seen.detach, &dp, start, BUFSZ, LW_XMATTACH, 0);
 	expect_free(test, &dp);
 	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
 	/* Still mapped in the test's mm, so still allocated: no pin left. */
@@ -431,7 +435,7 @@ static void test_lw_memlock_over_limit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0);
 	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
-	EXPECT_EVENT(test, &seen.attach, &dp, addr, BUFSZ, LW_XMATTACH, -ENOMEM);
+	expect_event(test, &seen.attach, &dp, addr, BUFSZ, LW_XMATTACH, -ENOMEM);
 
 	/* The limit is cumulative over the user's descriptors. */
 	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ - PAGE_SIZE, &dp, LW_XMATTACH), 0);
@@ -477,7 +481,7 @@ static void test_lw_readonly_range(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xmemin(addr + PAGE_SIZE - 8, buf, sizeof(buf), &dp), 0);
 	KUNIT_EXPECT_EQ(test, memcmp(buf, zero, sizeof(buf)), 0);
 	KUNIT_EXPECT_EQ(test, xmemout(buf, addr, sizeof(buf), &dp), -EACCES);
-	EXPECT_EVENT(test, &seen.copy, &dp, addr, sizeof(buf), true, -EACCES);
+	expect_event(test, &seen.copy, &dp, addr, sizeof(buf), true, -EACCES);
 	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
 
 	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, USER_ADSPACE), 0);
@@ -564,10 +568,10 @@ static void test_detach_not_attached(struct kunit *test)
 	struct xmem dp;
 
 	KUNIT_EXPECT_EQ(test, xmdetach(NULL), -EINVAL);
-	EXPECT_EVENT(test, &seen.detach, NULL, 0, 0, -1, -EINVAL);
+	expect_event(test, &seen.detach, NULL, 0, 0, -1, -EINVAL);
 	xmem_init(&dp);
 	KUNIT_EXPECT_EQ(test, xmdetach(&dp), -EINVAL);
-	EXPECT_EVENT(test, &seen.detach, &dp, 0, 0, -1, -EINVAL);
+	expect_event(test, &seen.detach, &dp, 0, 0, -1, -EINVAL);
 	expect_free(test, &dp);
 }
 
@@ -622,10 +626,10 @@ static void test_detach_busy_while_lw_attached(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xmdetach(&dp), -EBUSY);
 	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
 	KUNIT_EXPECT_EQ(test, last(&seen.refused).count, refused + 1);
-	EXPECT_EVENT(test, &seen.refused, &dp, addr, BUFSZ, 2, 0);
+	expect_event(test, &seen.refused, &dp, addr, BUFSZ, 2, 0);
 	KUNIT_EXPECT_EQ(test, last(&seen.refused).owner_tgid, current->tgid);
 	KUNIT_EXPECT_EQ(test, last(&seen.refused).owner_pid, current->pid);
-	EXPECT_EVENT(test, &seen.detach, &dp, addr, BUFSZ, LW_XMATTACH, -EBUSY);
+	expect_event(test, &seen.detach, &dp, addr, BUFSZ, LW_XMATTACH, -EBUSY);
 	/* Still attached, still pinned, still usable. */
 	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins + NPAGES);
 	KUNIT_EXPECT_EQ(test, xmemin(addr + 5, &b, 1, &dp), 0);
@@ -633,7 +637,7 @@ static void test_detach_busy_while_lw_attached(struct kunit *test)
 
 	xmem_lw_put(obj2);
 	KUNIT_EXPECT_EQ(test, xmdetach(&dp), -EBUSY);
-	EXPECT_EVENT(test, &seen.refused, &dp, addr, BUFSZ, 1, 0);
+	expect_event(test, &seen.refused, &dp, addr, BUFSZ, 1, 0);
 	xmem_lw_put(obj);
 	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
 	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
@@ -687,7 +691,8 @@ static void test_deferred_flush_runs_before_unpin(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), 0);
 	obj = xmem_lw_get(&dp);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(obj));
-	a.page = b.page = obj->pages[0];
+	a.page = obj->pages[0];
+	b.page = obj->pages[0];
 	xmem_flush_defer(obj, &a.flush);
 	xmem_flush_defer(obj, &a.flush);	/* queued once only */
 	xmem_flush_defer(obj, &b.flush);
@@ -770,10 +775,10 @@ static void test_copy_round_trip(struct kunit *test)
 			for (k = 0; k < len; k++)
 				buf[k] = ~pattern_at(off + k) + i + j;
 			KUNIT_ASSERT_EQ(test, xmemout(buf, addr + off, len, &dp), 0);
-			EXPECT_EVENT(test, &seen.copy, &dp, addr + off, len, true, 0);
+			expect_event(test, &seen.copy, &dp, addr + off, len, true, 0);
 			memset(back, 0, len);
 			KUNIT_ASSERT_EQ(test, xmemin(addr + off, back, len, &dp), 0);
-			EXPECT_EVENT(test, &seen.copy, &dp, addr + off, len, false, 0);
+			expect_event(test, &seen.copy, &dp, addr + off, len, false, 0);
 			KUNIT_EXPECT_EQ(test, memcmp(back, buf, len), 0);
 			/* Restore the pattern for the next round. */
 			for (k = 0; k < len; k++)
@@ -801,7 +806,7 @@ static void test_copy_out_of_range(struct kunit *test)
 
 	addr = attach_pattern(test, &dp, segflag);
 	KUNIT_EXPECT_EQ(test, xmemin(addr - 1, buf, 1, &dp), -EFAULT);
-	EXPECT_EVENT(test, &seen.copy, &dp, addr - 1, 1, false, -EFAULT);
+	expect_event(test, &seen.copy, &dp, addr - 1, 1, false, -EFAULT);
 	KUNIT_EXPECT_EQ(test, xmemin(addr + BUFSZ, buf, 1, &dp), -EFAULT);
 	KUNIT_EXPECT_EQ(test, xmemin(addr + BUFSZ - 8, buf, 9, &dp), -EFAULT);
 	KUNIT_EXPECT_EQ(test, xmemout(buf, addr + BUFSZ - 8, 9, &dp), -EFAULT);
@@ -951,6 +956,7 @@ static struct kunit_suite xmem_test_suite = {
 	.suite_init = xmem_suite_init,
 	.suite_exit = xmem_suite_exit,
 };
+
 kunit_test_suite(xmem_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for cross-memory descriptors");

@@ -106,9 +106,9 @@ EXPORT_SYMBOL_GPL(xmem_obj_put);
 static int xmem_check_range(struct mm_struct *mm, unsigned long start,
 			    unsigned long end, bool *writable)
 {
+	VMA_ITERATOR(vmi, mm, start);
 	struct vm_area_struct *vma;
 	unsigned long next = start;
-	VMA_ITERATOR(vmi, mm, start);
 	int ret = 0;
 
 	if (mmap_read_lock_killable(mm))
@@ -227,13 +227,17 @@ drop_mm:
 	return ret;
 }
 
+/* A kernel buffer: direct-mapped, or inside one vmalloc area. */
 static bool xmem_kernel_range(unsigned long addr, size_t len)
 {
 	unsigned long last = addr + len - 1;
+	struct vm_struct *area;
 
-	if (is_vmalloc_addr((void *)addr))
-		return is_vmalloc_addr((void *)last) &&
-		       find_vm_area((void *)addr) == find_vm_area((void *)last);
+	if (is_vmalloc_addr((void *)addr)) {
+		area = find_vm_area((void *)addr);
+		return area && last - (unsigned long)area->addr <
+			       get_vm_area_size(area);
+	}
 	return virt_addr_valid((void *)addr) && virt_addr_valid((void *)last);
 }
 

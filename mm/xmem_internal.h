@@ -50,10 +50,10 @@ enum xmem_obj_state {
  */
 struct xmem_obj {
 	struct kref ref;
-	spinlock_t lock;
+	spinlock_t lock;		/* protects state and lw_count */
 	enum xmem_obj_state state;
 	long lw_count;
-	struct mutex flush_lock;
+	struct mutex flush_lock;	/* protects flushes */
 	struct list_head flushes;
 	int segflag;
 	bool writable;

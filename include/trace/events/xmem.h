@@ -23,150 +23,105 @@
 		{ 4, "LW_XMATTACH" })
 
 DECLARE_EVENT_CLASS(xmem_call,
-
-	TP_PROTO(const void *dp, unsigned long addr, size_t len, int segflag,
-		 int err),
-
-	TP_ARGS(dp, addr, len, segflag, err),
-
-	TP_STRUCT__entry(
-		__field(const void *,	dp)
-		__field(unsigned long,	addr)
-		__field(size_t,		len)
-		__field(int,		segflag)
-		__field(int,		err)
-		__field(pid_t,		tgid)
-		__field(pid_t,		pid)
-	),
-
-	TP_fast_assign(
-		__entry->dp = dp;
-		__entry->addr = addr;
-		__entry->len = len;
-		__entry->segflag = segflag;
-		__entry->err = err;
-		__entry->tgid = current->tgid;
-		__entry->pid = current->pid;
-	),
-
-	TP_printk("dp=%p addr=0x%lx len=%zu segflag=%s tgid=%d pid=%d err=%d",
-		  __entry->dp, __entry->addr, __entry->len,
-		  show_xmem_segflag(__entry->segflag), __entry->tgid,
-		  __entry->pid, __entry->err)
+		    TP_PROTO(const void *dp, unsigned long addr, size_t len,
+			     int segflag, int err),
+		    TP_ARGS(dp, addr, len, segflag, err),
+		    TP_STRUCT__entry(__field(const void *, dp)
+				     __field(unsigned long, addr)
+				     __field(size_t, len)
+				     __field(int, segflag)
+				     __field(int, err)
+				     __field(pid_t, tgid)
+				     __field(pid_t, pid)),
+		    TP_fast_assign(__entry->dp = dp;
+				   __entry->addr = addr;
+				   __entry->len = len;
+				   __entry->segflag = segflag;
+				   __entry->err = err;
+				   __entry->tgid = current->tgid;
+				   __entry->pid = current->pid;),
+		    TP_printk("dp=%p addr=0x%lx len=%zu segflag=%s tgid=%d pid=%d err=%d",
+			      __entry->dp, __entry->addr, __entry->len,
+			      show_xmem_segflag(__entry->segflag), __entry->tgid,
+			      __entry->pid, __entry->err)
 );
 
-/**
- * xmem_attach - xmattach() returned
- * @dp: descriptor
- * @addr: start of the range asked for
- * @len: length asked for
- * @segflag: segflag asked for
- * @err: 0 or the negative errno returned
+/*
+ * xmem_attach: xmattach() returned @err for (@dp, @addr, @len, @segflag).
  */
 DEFINE_EVENT(xmem_call, xmem_attach,
-	TP_PROTO(const void *dp, unsigned long addr, size_t len, int segflag,
-		 int err),
-	TP_ARGS(dp, addr, len, segflag, err)
+	     TP_PROTO(const void *dp, unsigned long addr, size_t len,
+		      int segflag, int err),
+	     TP_ARGS(dp, addr, len, segflag, err)
 );
 
-/**
- * xmem_detach - xmdetach() returned
- * @dp: descriptor
- * @addr: start of the range it described (0 if it was not attached)
- * @len: length of that range
- * @segflag: its segflag (-1 if it was not attached)
- * @err: 0 or the negative errno returned
+/*
+ * xmem_detach: xmdetach() of @dp returned @err; @addr, @len and @segflag
+ * describe what it was attached to (0, 0 and -1 if it was not attached).
  */
 DEFINE_EVENT(xmem_call, xmem_detach,
-	TP_PROTO(const void *dp, unsigned long addr, size_t len, int segflag,
-		 int err),
-	TP_ARGS(dp, addr, len, segflag, err)
+	     TP_PROTO(const void *dp, unsigned long addr, size_t len,
+		      int segflag, int err),
+	     TP_ARGS(dp, addr, len, segflag, err)
 );
 
-/**
- * xmem_copy - xmemin() or xmemout() returned
- * @dp: descriptor
- * @addr: address inside the described range
- * @len: bytes asked for
- * @out: false for xmemin() (from the range), true for xmemout() (to it)
- * @err: 0 or the negative errno returned
+/*
+ * xmem_copy: xmemin() (@out false: from the range) or xmemout() (@out true:
+ * to it) of @len bytes at @addr through @dp returned @err.
  */
 TRACE_EVENT(xmem_copy,
-
-	TP_PROTO(const void *dp, unsigned long addr, size_t len, bool out,
-		 int err),
-
-	TP_ARGS(dp, addr, len, out, err),
-
-	TP_STRUCT__entry(
-		__field(const void *,	dp)
-		__field(unsigned long,	addr)
-		__field(size_t,		len)
-		__field(bool,		out)
-		__field(int,		err)
-		__field(pid_t,		tgid)
-		__field(pid_t,		pid)
-	),
-
-	TP_fast_assign(
-		__entry->dp = dp;
-		__entry->addr = addr;
-		__entry->len = len;
-		__entry->out = out;
-		__entry->err = err;
-		__entry->tgid = current->tgid;
-		__entry->pid = current->pid;
-	),
-
-	TP_printk("dp=%p %s addr=0x%lx len=%zu tgid=%d pid=%d err=%d",
-		  __entry->dp, __entry->out ? "xmemout" : "xmemin",
-		  __entry->addr, __entry->len, __entry->tgid, __entry->pid,
-		  __entry->err)
+	    TP_PROTO(const void *dp, unsigned long addr, size_t len, bool out,
+		     int err),
+	    TP_ARGS(dp, addr, len, out, err),
+	    TP_STRUCT__entry(__field(const void *, dp)
+			     __field(unsigned long, addr)
+			     __field(size_t, len)
+			     __field(bool, out)
+			     __field(int, err)
+			     __field(pid_t, tgid)
+			     __field(pid_t, pid)),
+	    TP_fast_assign(__entry->dp = dp;
+			   __entry->addr = addr;
+			   __entry->len = len;
+			   __entry->out = out;
+			   __entry->err = err;
+			   __entry->tgid = current->tgid;
+			   __entry->pid = current->pid;),
+	    TP_printk("dp=%p %s addr=0x%lx len=%zu tgid=%d pid=%d err=%d",
+		      __entry->dp, __entry->out ? "xmemout" : "xmemin",
+		      __entry->addr, __entry->len, __entry->tgid, __entry->pid,
+		      __entry->err)
 );
 
-/**
- * xmem_detach_refused - misuse: xmdetach() while lightweight attachments
- *	of the descriptor are outstanding
- * @dp: descriptor
- * @addr: start of its range
- * @len: length of its range
- * @lw_count: attachments outstanding
- * @owner_tgid: process that attached the descriptor
- * @owner_pid: thread that attached the descriptor
+/*
+ * xmem_detach_refused: misuse.  xmdetach() of @dp while @lw_count
+ * lightweight attachments of it are outstanding; @owner_tgid/@owner_pid
+ * attached the descriptor, tgid/pid is the caller.
  */
 TRACE_EVENT(xmem_detach_refused,
-
-	TP_PROTO(const void *dp, unsigned long addr, size_t len, long lw_count,
-		 pid_t owner_tgid, pid_t owner_pid),
-
-	TP_ARGS(dp, addr, len, lw_count, owner_tgid, owner_pid),
-
-	TP_STRUCT__entry(
-		__field(const void *,	dp)
-		__field(unsigned long,	addr)
-		__field(size_t,		len)
-		__field(long,		lw_count)
-		__field(pid_t,		owner_tgid)
-		__field(pid_t,		owner_pid)
-		__field(pid_t,		tgid)
-		__field(pid_t,		pid)
-	),
-
-	TP_fast_assign(
-		__entry->dp = dp;
-		__entry->addr = addr;
-		__entry->len = len;
-		__entry->lw_count = lw_count;
-		__entry->owner_tgid = owner_tgid;
-		__entry->owner_pid = owner_pid;
-		__entry->tgid = current->tgid;
-		__entry->pid = current->pid;
-	),
-
-	TP_printk("dp=%p addr=0x%lx len=%zu lw_count=%ld owner=%d/%d tgid=%d pid=%d",
-		  __entry->dp, __entry->addr, __entry->len, __entry->lw_count,
-		  __entry->owner_tgid, __entry->owner_pid, __entry->tgid,
-		  __entry->pid)
+	    TP_PROTO(const void *dp, unsigned long addr, size_t len,
+		     long lw_count, pid_t owner_tgid, pid_t owner_pid),
+	    TP_ARGS(dp, addr, len, lw_count, owner_tgid, owner_pid),
+	    TP_STRUCT__entry(__field(const void *, dp)
+			     __field(unsigned long, addr)
+			     __field(size_t, len)
+			     __field(long, lw_count)
+			     __field(pid_t, owner_tgid)
+			     __field(pid_t, owner_pid)
+			     __field(pid_t, tgid)
+			     __field(pid_t, pid)),
+	    TP_fast_assign(__entry->dp = dp;
+			   __entry->addr = addr;
+			   __entry->len = len;
+			   __entry->lw_count = lw_count;
+			   __entry->owner_tgid = owner_tgid;
+			   __entry->owner_pid = owner_pid;
+			   __entry->tgid = current->tgid;
+			   __entry->pid = current->pid;),
+	    TP_printk("dp=%p addr=0x%lx len=%zu lw_count=%ld owner=%d/%d tgid=%d pid=%d",
+		      __entry->dp, __entry->addr, __entry->len, __entry->lw_count,
+		      __entry->owner_tgid, __entry->owner_pid, __entry->tgid,
+		      __entry->pid)
 );
 
 #endif /* _TRACE_XMEM_H */
