@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Cross-memory descriptors: xmattach(), xmdetach(), xmemin(), xmemout().
+ * Cross-memory descriptors: xmattach(), xmdetach(), xmemin() and xmemout().
  *
  * A descriptor is caller-owned memory (struct xmem) that points to a private,
  * refcounted struct xmem_obj.  The object records what was attached:
