@@ -708,6 +708,109 @@ static void test_deferred_flush_runs_before_unpin(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(a.page)));
 }
 
+/*
+ * xmdetach() racing with lightweight attachments: getter threads take and
+ * drop attachments in a loop while the test detaches and re-attaches the
+ * descriptor.  An attachment must only ever be granted on a live, pinned
+ * descriptor, xmdetach() must only succeed with none outstanding, and every
+ * pin must come back.  Parameterised by thread count, as kcsan_test does.
+ */
+static const void *nthreads_gen_params(const void *prev, char *desc)
+{
+	long n = (long)prev;
+
+	if (n < 0)
+		return NULL;		/* the last one was the CPU count */
+	n = n ? n * 2 : 1;
+	if (n >= num_online_cpus())
+		n = -(long)num_online_cpus();
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "threads=%ld", abs(n));
+	return (void *)n;
+}
+
+struct race_ctx {
+	struct xmem dp;
+	atomic_long_t gets;
+	atomic_long_t misses;
+	atomic_t bad;
+};
+
+static int race_getter(void *arg)
+{
+	struct race_ctx *ctx = arg;
+	struct xmem_obj *obj;
+
+	while (!kthread_should_stop()) {
+		obj = xmem_lw_get(&ctx->dp);
+		if (IS_ERR(obj)) {
+			atomic_long_inc(&ctx->misses);
+		} else {
+			if (READ_ONCE(obj->state) != XMEM_OBJ_LIVE ||
+			    !folio_maybe_dma_pinned(page_folio(obj->pages[0])))
+				atomic_inc(&ctx->bad);
+			atomic_long_inc(&ctx->gets);
+			xmem_lw_put(obj);
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+#define RACE_ROUNDS	16
+
+static void test_detach_races_lw_attach(struct kunit *test)
+{
+	long i, n = abs((long)test->param_value), busy = 0;
+	unsigned long addr = user_buf(test, BUFSZ);
+	long pins = pins_outstanding();
+	struct task_struct **threads;
+	struct race_ctx *ctx;
+	int round, ret;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	threads = kunit_kcalloc(test, n, sizeof(*threads), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	KUNIT_ASSERT_NOT_NULL(test, threads);
+	xmem_init(&ctx->dp);
+	for (i = 0; i < n; i++) {
+		threads[i] = kthread_run(race_getter, ctx, "xmem-race/%ld", i);
+		if (IS_ERR(threads[i]))
+			break;
+	}
+	KUNIT_EXPECT_EQ(test, i, n);
+	/* No ASSERT until the threads are stopped: they use @ctx. */
+	for (round = 0; i == n && round < RACE_ROUNDS; round++) {
+		long seen_gets = atomic_long_read(&ctx->gets);
+		unsigned long timeout = jiffies + HZ;
+
+		ret = xmattach(addr, BUFSZ, &ctx->dp, LW_XMATTACH);
+		KUNIT_EXPECT_EQ(test, ret, 0);
+		if (ret)
+			break;
+		/* Let the getters find it attached before detaching. */
+		while (atomic_long_read(&ctx->gets) < seen_gets + 8 &&
+		       time_before(jiffies, timeout))
+			cond_resched();
+		while ((ret = xmdetach(&ctx->dp)) == -EBUSY) {
+			busy++;
+			cond_resched();
+		}
+		KUNIT_EXPECT_EQ(test, ret, 0);
+	}
+	while (i--)
+		kthread_stop(threads[i]);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->bad), 0);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&ctx->gets), 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	expect_free(test, &ctx->dp);
+	if (ctx->dp.aspace_id != XMEM_INVAL)
+		xmdetach(&ctx->dp);	/* after a failure: leave nothing pinned */
+	kunit_info(test, "%d rounds: %ld attachments, %ld refused on detached, %ld xmdetach -EBUSY\n",
+		   RACE_ROUNDS, atomic_long_read(&ctx->gets),
+		   atomic_long_read(&ctx->misses), busy);
+}
+
 /* ===== xmemin() / xmemout() ===== */
 
 static const int copy_segflags[] = { USER_ADSPACE, LW_XMATTACH, SYS_ADSPACE };
@@ -924,6 +1027,7 @@ static struct kunit_case xmem_test_cases[] = {
 	KUNIT_CASE(test_detach_busy_while_lw_attached),
 	KUNIT_CASE(test_lw_get_needs_lw_descriptor),
 	KUNIT_CASE(test_deferred_flush_runs_before_unpin),
+	KUNIT_CASE_PARAM(test_detach_races_lw_attach, nthreads_gen_params),
 	KUNIT_CASE_PARAM(test_copy_round_trip, copy_segflag_gen_params),
 	KUNIT_CASE_PARAM(test_copy_out_of_range, copy_segflag_gen_params),
 	KUNIT_CASE_PARAM(test_copy_from_hardirq, copy_segflag_gen_params),

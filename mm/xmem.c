@@ -174,7 +174,7 @@ static int xmem_pin(struct xmem_obj *obj)
 	long ret;
 
 	obj->pages = kvmalloc_array(obj->nr_pages, sizeof(*obj->pages),
-				    GFP_KERNEL_ACCOUNT);
+				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!obj->pages)
 		return -ENOMEM;
 	while (done < obj->nr_pages) {
@@ -307,9 +307,10 @@ static int __xmattach(unsigned long addr, size_t count, struct xmem *dp,
  * Context: Process context.  May sleep.
  * Return: 0 on success; -EBUSY if @dp is in use; -EINVAL for a zero or
  * wrapping @count, an unknown @segflag or a NULL @dp; -EFAULT if the range
- * is not entirely mapped (or, for %SYS_ADSPACE, not kernel memory); -ENOMEM
- * if pinning would exceed RLIMIT_MEMLOCK or memory ran out; -EINTR on a
- * fatal signal.
+ * is not entirely mapped and readable, or (%LW_XMATTACH) cannot be pinned
+ * long-term (e.g. a writable mapping of a regular file), or (%SYS_ADSPACE) is
+ * not kernel memory; -ENOMEM if pinning would exceed RLIMIT_MEMLOCK or
+ * memory ran out; -EINTR on a fatal signal.
  */
 int xmattach(unsigned long addr, size_t count, struct xmem *dp, int segflag)
 {
