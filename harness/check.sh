@@ -4,6 +4,7 @@
 #   checkpatch --strict on each patch (0 errors, 0 warnings, 0 checks),
 #   kernel-doc -none -Wall on each new source file (no output),
 #   sparse (C=2) and W=1 on each new object (no diagnostic in new files),
+#   each new Documentation page parses as reStructuredText and is indexed,
 #   the series git am's onto lw-base and gives exactly lw-mm's tree.
 # Usage: check.sh TREE SERIES CHKOBJ KOBJ RESULTS CC
 # Writes RESULTS/check.result: one "ok NAME" or "not ok NAME" per check.
@@ -63,6 +64,26 @@ for f in $new_files; do
 	(cd "$tree" && ./scripts/kernel-doc -none -Wall "$f") > "$tmp/kd" 2>&1
 	cat "$tmp/kd" >> "$log"
 	result "kernel-doc $f" $([ -s "$tmp/kd" ] && echo 1 || echo 0) "$tmp/kd"
+done
+
+echo "check: reStructuredText of new Documentation"
+for f in $new_files; do
+	case "$f" in *.rst) ;; *) continue ;; esac
+	# Sphinx's kernel-doc directive is not docutils'; the rest must parse
+	# without a warning, and the page must be in its directory's index.
+	/usr/bin/python3 - "$tree/$f" > "$tmp/rst" 2>&1 <<'PY'
+import io, re, sys, docutils.core
+src = re.sub(r"\.\. kernel-doc::.*\n(   :.*\n)*", "", open(sys.argv[1]).read())
+err = io.StringIO()
+docutils.core.publish_doctree(src, source_path=sys.argv[1],
+                              settings_overrides={"warning_stream": err, "report_level": 2,
+                                                  "halt_level": 5})
+sys.stdout.write(err.getvalue())
+PY
+	idx=$(dirname "$tree/$f")/index.rst
+	grep -qE "^ +$(basename "$f" .rst)\$" "$idx" 2>/dev/null || echo "$f is not in $idx" >> "$tmp/rst"
+	cat "$tmp/rst" >> "$log"
+	result "rst $f" $([ -s "$tmp/rst" ] && echo 1 || echo 0) "$tmp/rst"
 done
 
 echo "check: sparse (C=2) and W=1 on new code"

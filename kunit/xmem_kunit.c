@@ -11,14 +11,17 @@
  */
 
 #include <kunit/test.h>
+#include <asm/sections.h>
 #include <linux/completion.h>
 #include <linux/cred.h>
+#include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/signal.h>
 #include <linux/sched/user.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -149,14 +152,14 @@ static u8 pattern_at(size_t i)
 }
 
 /*
- * Pins outstanding system-wide, exactly: the node counters plus every CPU's
- * unfolded delta.  Read until two reads agree, so a concurrent fold does not
- * count twice.
+ * Pins outstanding system-wide: the node counters plus every CPU's unfolded
+ * delta.  Read until two reads agree, so a concurrent fold is not counted
+ * twice.  Nothing else pins pages while the suite runs.
  */
 static long pins_outstanding(void)
 {
 	long prev, sum = LONG_MIN;
-	int nid, cpu;
+	int nid, cpu, tries = 0;
 
 	do {
 		prev = sum;
@@ -174,8 +177,30 @@ static long pins_outstanding(void)
 				sum -= READ_ONCE(p->vm_node_stat_diff[NR_FOLL_PIN_RELEASED]);
 			}
 		}
-	} while (sum != prev);
+	} while (sum != prev && ++tries < 100);
 	return sum;
+}
+
+static void detach_if_attached(void *arg)
+{
+	struct xmem *dp = arg;
+
+	if (READ_ONCE(dp->aspace_id) != XMEM_INVAL)
+		xmdetach(dp);
+}
+
+/*
+ * A free descriptor that outlives the test thread and is detached when the
+ * test ends, so an assertion that aborts a test leaves nothing pinned.
+ */
+static struct xmem *new_dp(struct kunit *test)
+{
+	struct xmem *dp = kunit_kzalloc(test, sizeof(*dp), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, dp);
+	xmem_init(dp);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, detach_if_attached, dp), 0);
+	return dp;
 }
 
 static struct xmem_obj *obj_of(struct xmem *dp)
@@ -225,56 +250,53 @@ static void test_attach_null_descriptor(struct kunit *test)
 static void test_attach_descriptor_in_use(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	struct xmem dp, before;
+	struct xmem *dp = new_dp(test), before;
 	long pins = pins_outstanding();
 
-	xmem_init(&dp);
-	dp.aspace_id = XMEM_PROC;
-	dp.vaddr = 0x1234;
-	before = dp;
-	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), -EBUSY);
-	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+	dp->aspace_id = XMEM_PROC;
+	dp->vaddr = 0x1234;
+	before = *dp;
+	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), -EBUSY);
+	KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
 	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
-	expect_event(test, &seen.attach, &dp, addr, BUFSZ, LW_XMATTACH, -EBUSY);
+	expect_event(test, &seen.attach, dp, addr, BUFSZ, LW_XMATTACH, -EBUSY);
 
 	/* An attached descriptor is in use too. */
-	xmem_init(&dp);
-	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, USER_ADSPACE), 0);
-	before = dp;
-	KUNIT_EXPECT_EQ(test, xmattach(addr, PAGE_SIZE, &dp, LW_XMATTACH), -EBUSY);
-	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	xmem_init(dp);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, USER_ADSPACE), 0);
+	before = *dp;
+	KUNIT_EXPECT_EQ(test, xmattach(addr, PAGE_SIZE, dp, LW_XMATTACH), -EBUSY);
+	KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 }
 
 static void test_attach_bad_count(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	struct xmem dp, before;
+	struct xmem *dp = new_dp(test), before;
 
-	xmem_init(&dp);
-	before = dp;
-	KUNIT_EXPECT_EQ(test, xmattach(addr, 0, &dp, LW_XMATTACH), -EINVAL);
-	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
-	expect_event(test, &seen.attach, &dp, addr, 0, LW_XMATTACH, -EINVAL);
+	before = *dp;
+	KUNIT_EXPECT_EQ(test, xmattach(addr, 0, dp, LW_XMATTACH), -EINVAL);
+	KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
+	expect_event(test, &seen.attach, dp, addr, 0, LW_XMATTACH, -EINVAL);
 
 	/* addr + count wraps around the address space. */
-	KUNIT_EXPECT_EQ(test, xmattach(addr, -addr + 1, &dp, USER_ADSPACE), -EINVAL);
-	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+	KUNIT_EXPECT_EQ(test, xmattach(addr, -addr + 1, dp, USER_ADSPACE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
 }
 
 static void test_attach_bad_segflag(struct kunit *test)
 {
 	static const int bad[] = { USERI_ADSPACE, UIO_XMEM, 5, -1, 0x104 };
 	unsigned long addr = user_buf(test, BUFSZ);
-	struct xmem dp, before;
+	struct xmem *dp = new_dp(test), before;
 	int i;
 
-	xmem_init(&dp);
-	before = dp;
+	before = *dp;
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, &dp, bad[i]), -EINVAL);
-		KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
-		expect_event(test, &seen.attach, &dp, addr, BUFSZ, bad[i], -EINVAL);
+		KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, dp, bad[i]), -EINVAL);
+		KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
+		expect_event(test, &seen.attach, dp, addr, BUFSZ, bad[i], -EINVAL);
 	}
 }
 
@@ -282,65 +304,96 @@ static void test_attach_unmapped_range(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, 3 * PAGE_SIZE);
 	long pins = pins_outstanding();
-	struct xmem dp, before;
+	struct xmem *dp = new_dp(test), before;
 
 	/* A hole in the middle of the range. */
 	KUNIT_ASSERT_EQ(test, vm_munmap(addr + PAGE_SIZE, PAGE_SIZE), 0);
-	xmem_init(&dp);
-	before = dp;
-	KUNIT_EXPECT_EQ(test, xmattach(addr, 3 * PAGE_SIZE, &dp, LW_XMATTACH), -EFAULT);
-	KUNIT_EXPECT_EQ(test, xmattach(addr, 3 * PAGE_SIZE, &dp, USER_ADSPACE), -EFAULT);
+	before = *dp;
+	KUNIT_EXPECT_EQ(test, xmattach(addr, 3 * PAGE_SIZE, dp, LW_XMATTACH), -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmattach(addr, 3 * PAGE_SIZE, dp, USER_ADSPACE), -EFAULT);
 	/* Past the end of the mapping. */
-	KUNIT_EXPECT_EQ(test, xmattach(addr + 2 * PAGE_SIZE, 2 * PAGE_SIZE, &dp,
+	KUNIT_EXPECT_EQ(test, xmattach(addr + 2 * PAGE_SIZE, 2 * PAGE_SIZE, dp,
 				       LW_XMATTACH), -EFAULT);
 	/* Beyond the user address space. */
-	KUNIT_EXPECT_EQ(test, xmattach(TASK_SIZE - PAGE_SIZE, 2 * PAGE_SIZE, &dp,
+	KUNIT_EXPECT_EQ(test, xmattach(TASK_SIZE - PAGE_SIZE, 2 * PAGE_SIZE, dp,
 				       USER_ADSPACE), -EFAULT);
-	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
 	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
-	expect_event(test, &seen.attach, &dp, TASK_SIZE - PAGE_SIZE, 2 * PAGE_SIZE,
+	expect_event(test, &seen.attach, dp, TASK_SIZE - PAGE_SIZE, 2 * PAGE_SIZE,
 		     USER_ADSPACE, -EFAULT);
 }
 
 static void test_attach_without_mm(struct kunit *test)
 {
 	static u8 kbuf[64];
-	struct xmem dp;
+	struct xmem *dp = new_dp(test);
 
 	/* A kthread that never mapped anything has no user address space. */
 	KUNIT_ASSERT_NULL(test, current->mm);
-	xmem_init(&dp);
-	KUNIT_EXPECT_EQ(test, xmattach(0x10000, PAGE_SIZE, &dp, USER_ADSPACE), -EFAULT);
-	KUNIT_EXPECT_EQ(test, xmattach(0x10000, PAGE_SIZE, &dp, LW_XMATTACH), -EFAULT);
-	expect_free(test, &dp);
+	KUNIT_EXPECT_EQ(test, xmattach(0x10000, PAGE_SIZE, dp, USER_ADSPACE), -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmattach(0x10000, PAGE_SIZE, dp, LW_XMATTACH), -EFAULT);
+	expect_free(test, dp);
 	/* Kernel memory needs no mm. */
-	KUNIT_EXPECT_EQ(test, xmattach((unsigned long)kbuf, sizeof(kbuf), &dp,
+	KUNIT_EXPECT_EQ(test, xmattach((unsigned long)kbuf, sizeof(kbuf), dp,
 				       SYS_ADSPACE), 0);
-	KUNIT_EXPECT_EQ(test, dp.aspace_id, XMEM_GLOBAL);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, dp->aspace_id, XMEM_GLOBAL);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 }
 
 static void test_attach_sys_not_kernel_memory(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	struct xmem dp, before;
+	struct xmem *dp = new_dp(test), before;
 	void *vbuf;
 
-	xmem_init(&dp);
-	before = dp;
-	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, &dp, SYS_ADSPACE), -EFAULT);
-	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+	before = *dp;
+	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, dp, SYS_ADSPACE), -EFAULT);
+	KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
 
 	/* Running off the end of a vmalloc area. */
 	vbuf = vmalloc(2 * PAGE_SIZE);
 	KUNIT_ASSERT_NOT_NULL(test, vbuf);
-	KUNIT_EXPECT_EQ(test, xmattach((unsigned long)vbuf, 2 * PAGE_SIZE, &dp,
+	KUNIT_EXPECT_EQ(test, xmattach((unsigned long)vbuf, 2 * PAGE_SIZE, dp,
 				       SYS_ADSPACE), 0);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
-	KUNIT_EXPECT_EQ(test, xmattach((unsigned long)vbuf, 3 * PAGE_SIZE, &dp,
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+	KUNIT_EXPECT_EQ(test, xmattach((unsigned long)vbuf, 3 * PAGE_SIZE, dp,
 				       SYS_ADSPACE), -EFAULT);
-	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
 	vfree(vbuf);
+}
+
+static const u8 xmem_test_rodata[64] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+static u8 xmem_test_data[3 * 64];
+
+static void test_sys_static_and_readonly_memory(struct kunit *test)
+{
+	struct xmem *dp = new_dp(test);
+	u8 buf[8] = { 0xee };
+	int ret;
+
+	/* Static data: the kernel image when built in, module memory as =m. */
+	KUNIT_ASSERT_EQ(test, xmattach((unsigned long)xmem_test_data,
+				       sizeof(xmem_test_data), dp, SYS_ADSPACE), 0);
+	KUNIT_EXPECT_EQ(test, dp->xmemflags, 0);
+	KUNIT_EXPECT_EQ(test, xmemout(buf, (unsigned long)xmem_test_data + 70,
+				      sizeof(buf), dp), 0);
+	KUNIT_EXPECT_EQ(test, xmem_test_data[70], 0xee);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+
+	/* Read-only memory: readable, and a write is refused, never an oops. */
+	KUNIT_ASSERT_EQ(test, xmattach((unsigned long)xmem_test_rodata,
+				       sizeof(xmem_test_rodata), dp, SYS_ADSPACE), 0);
+	KUNIT_EXPECT_EQ(test, xmemin((unsigned long)xmem_test_rodata + 2, buf, 4, dp), 0);
+	KUNIT_EXPECT_EQ(test, buf[0], 3);
+	KUNIT_EXPECT_EQ(test, buf[3], 6);
+	ret = xmemout(buf, (unsigned long)xmem_test_rodata, 4, dp);
+	KUNIT_EXPECT_TRUE_MSG(test, ret == -EACCES || ret == -EFAULT, "xmemout: %d", ret);
+	KUNIT_EXPECT_EQ(test, xmem_test_rodata[0], 1);
+	if (is_kernel_rodata((unsigned long)xmem_test_rodata)) {
+		KUNIT_EXPECT_EQ(test, dp->xmemflags, XMEM_RDONLY);
+		KUNIT_EXPECT_EQ(test, ret, -EACCES);
+	}
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 }
 
 /* ===== LW_XMATTACH: pins and the RLIMIT_MEMLOCK charge ===== */
@@ -352,20 +405,19 @@ static void test_lw_pins_and_unpins(struct kunit *test)
 	long pins = pins_outstanding();
 	struct page *pages[NPAGES + 1];
 	struct xmem_obj *obj;
-	struct xmem dp;
+	struct xmem *dp = new_dp(test);
 	int i;
 
-	xmem_init(&dp);
-	KUNIT_ASSERT_EQ(test, xmattach(start, BUFSZ, &dp, LW_XMATTACH), 0);
-	expect_event(test, &seen.attach, &dp, start, BUFSZ, LW_XMATTACH, 0);
-	KUNIT_EXPECT_EQ(test, dp.aspace_id, XMEM_PROC);
-	KUNIT_EXPECT_EQ(test, dp.xmemflags, XMEM_LW);
-	KUNIT_EXPECT_EQ(test, dp.vaddr, start);
-	KUNIT_EXPECT_EQ(test, dp.xm_len, BUFSZ);
-	KUNIT_EXPECT_EQ(test, dp.num_sids, 1);
-	KUNIT_EXPECT_EQ(test, dp.l2psize, PAGE_SHIFT);
+	KUNIT_ASSERT_EQ(test, xmattach(start, BUFSZ, dp, LW_XMATTACH), 0);
+	expect_event(test, &seen.attach, dp, start, BUFSZ, LW_XMATTACH, 0);
+	KUNIT_EXPECT_EQ(test, dp->aspace_id, XMEM_PROC);
+	KUNIT_EXPECT_EQ(test, dp->xmemflags, XMEM_LW);
+	KUNIT_EXPECT_EQ(test, dp->vaddr, start);
+	KUNIT_EXPECT_EQ(test, dp->xm_len, BUFSZ);
+	KUNIT_EXPECT_EQ(test, dp->num_sids, 1);
+	KUNIT_EXPECT_EQ(test, dp->l2psize, PAGE_SHIFT);
 
-	obj = obj_of(&dp);
+	obj = obj_of(dp);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	KUNIT_ASSERT_EQ(test, obj->nr_pages, NPAGES + 1);
 	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins + NPAGES + 1);
@@ -374,9 +426,9 @@ static void test_lw_pins_and_unpins(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(page_folio(pages[i])));
 	}
 
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
-	expect_event(test, &seen.detach, &dp, start, BUFSZ, LW_XMATTACH, 0);
-	expect_free(test, &dp);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+	expect_event(test, &seen.detach, dp, start, BUFSZ, LW_XMATTACH, 0);
+	expect_free(test, dp);
 	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
 	/* Still mapped in the test's mm, so still allocated: no pin left. */
 	for (i = 0; i <= NPAGES; i++)
@@ -387,16 +439,15 @@ static void test_usr_does_not_pin(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
 	long pins = pins_outstanding();
-	struct xmem dp;
+	struct xmem *dp = new_dp(test);
 
-	xmem_init(&dp);
-	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, USER_ADSPACE), 0);
-	KUNIT_EXPECT_EQ(test, dp.aspace_id, XMEM_PROC);
-	KUNIT_EXPECT_EQ(test, dp.xmemflags, 0);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, USER_ADSPACE), 0);
+	KUNIT_EXPECT_EQ(test, dp->aspace_id, XMEM_PROC);
+	KUNIT_EXPECT_EQ(test, dp->xmemflags, 0);
 	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
-	expect_free(test, &dp);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+	expect_free(test, dp);
 }
 
 static void test_lw_memlock_charge_returned(struct kunit *test)
@@ -405,14 +456,13 @@ static void test_lw_memlock_charge_returned(struct kunit *test)
 	struct user_struct *user = current_user();
 	const struct cred *old = drop_ipc_lock(test);
 	long locked = atomic_long_read(&user->locked_vm);
-	struct xmem dp;
+	struct xmem *dp = new_dp(test);
 
 	set_memlock_limit((locked + NPAGES) << PAGE_SHIFT);
-	xmem_init(&dp);
-	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), 0);
+	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked + NPAGES);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), NPAGES);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0);
 	revert_creds(old);
@@ -425,25 +475,23 @@ static void test_lw_memlock_over_limit(struct kunit *test)
 	const struct cred *old = drop_ipc_lock(test);
 	long locked = atomic_long_read(&user->locked_vm);
 	long pins = pins_outstanding();
-	struct xmem dp, dp2, before;
+	struct xmem *dp = new_dp(test), *dp2 = new_dp(test), before;
 
 	set_memlock_limit((locked + NPAGES - 1) << PAGE_SHIFT);
-	xmem_init(&dp);
-	before = dp;
-	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), -ENOMEM);
-	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+	before = *dp;
+	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0);
 	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
-	expect_event(test, &seen.attach, &dp, addr, BUFSZ, LW_XMATTACH, -ENOMEM);
+	expect_event(test, &seen.attach, dp, addr, BUFSZ, LW_XMATTACH, -ENOMEM);
 
 	/* The limit is cumulative over the user's descriptors. */
-	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ - PAGE_SIZE, &dp, LW_XMATTACH), 0);
-	xmem_init(&dp2);
-	KUNIT_EXPECT_EQ(test, xmattach(addr, PAGE_SIZE, &dp2, LW_XMATTACH), -ENOMEM);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
-	KUNIT_EXPECT_EQ(test, xmattach(addr, PAGE_SIZE, &dp2, LW_XMATTACH), 0);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp2), 0);
+	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ - PAGE_SIZE, dp, LW_XMATTACH), 0);
+	KUNIT_EXPECT_EQ(test, xmattach(addr, PAGE_SIZE, dp2, LW_XMATTACH), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+	KUNIT_EXPECT_EQ(test, xmattach(addr, PAGE_SIZE, dp2, LW_XMATTACH), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp2), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked);
 	revert_creds(old);
 }
@@ -453,16 +501,15 @@ static void test_lw_cap_ipc_lock_not_charged(struct kunit *test)
 	unsigned long addr = user_buf(test, BUFSZ);
 	struct user_struct *user = current_user();
 	long locked = atomic_long_read(&user->locked_vm);
-	struct xmem dp;
+	struct xmem *dp = new_dp(test);
 
 	/* KUnit threads run with full capabilities. */
 	KUNIT_ASSERT_TRUE(test, capable(CAP_IPC_LOCK));
 	set_memlock_limit(0);
-	xmem_init(&dp);
-	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), 0);
+	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), NPAGES);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0);
 }
 
@@ -470,37 +517,89 @@ static void test_lw_readonly_range(struct kunit *test)
 {
 	unsigned long addr;
 	u8 buf[16], zero[16] = { };
-	struct xmem dp;
+	struct xmem *dp = new_dp(test);
 
 	addr = kunit_vm_mmap(test, NULL, 0, BUFSZ, PROT_READ,
 			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
 	KUNIT_ASSERT_NE(test, addr, 0);
-	xmem_init(&dp);
-	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), 0);
-	KUNIT_EXPECT_EQ(test, dp.xmemflags, XMEM_LW | XMEM_RDONLY);
-	KUNIT_EXPECT_EQ(test, xmemin(addr + PAGE_SIZE - 8, buf, sizeof(buf), &dp), 0);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
+	KUNIT_EXPECT_EQ(test, dp->xmemflags, XMEM_LW | XMEM_RDONLY);
+	KUNIT_EXPECT_EQ(test, xmemin(addr + PAGE_SIZE - 8, buf, sizeof(buf), dp), 0);
 	KUNIT_EXPECT_EQ(test, memcmp(buf, zero, sizeof(buf)), 0);
-	KUNIT_EXPECT_EQ(test, xmemout(buf, addr, sizeof(buf), &dp), -EACCES);
-	expect_event(test, &seen.copy, &dp, addr, sizeof(buf), true, -EACCES);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, xmemout(buf, addr, sizeof(buf), dp), -EACCES);
+	expect_event(test, &seen.copy, dp, addr, sizeof(buf), true, -EACCES);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 
-	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, USER_ADSPACE), 0);
-	KUNIT_EXPECT_EQ(test, dp.xmemflags, XMEM_RDONLY);
-	KUNIT_EXPECT_EQ(test, xmemout(buf, addr, sizeof(buf), &dp), -EACCES);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, USER_ADSPACE), 0);
+	KUNIT_EXPECT_EQ(test, dp->xmemflags, XMEM_RDONLY);
+	KUNIT_EXPECT_EQ(test, xmemout(buf, addr, sizeof(buf), dp), -EACCES);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 }
 
 /*
- * An owner that exits does not free the pages its descriptor pins: a kthread
- * maps a buffer in its own mm, attaches it, unmaps it and exits, which tears
- * its mm down.  The pinned pages must still hold the data.
+ * A fatal signal while pinning: gup-fast pins the one present page, the slow
+ * path then sees SIGKILL.  The partial pin must be undone exactly.
+ */
+static void test_lw_fatal_signal_unwinds(struct kunit *test)
+{
+	struct xmem *dp = new_dp(test), before;
+	unsigned long addr;
+	long pins;
+	u8 b = 1;
+	int ret;
+
+	addr = kunit_vm_mmap(test, NULL, 0, BUFSZ, PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE(test, addr, 0);
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)addr, &b, 1), 0);
+	pins = pins_outstanding();
+	before = *dp;
+
+	allow_signal(SIGKILL);
+	send_sig(SIGKILL, current, 1);
+	ret = xmattach(addr, BUFSZ, dp, LW_XMATTACH);
+	flush_signals(current);
+	disallow_signal(SIGKILL);
+
+	KUNIT_EXPECT_EQ(test, ret, -EINTR);
+	KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0);
+}
+
+/*
+ * Running out of memory after the charge: a 1 TiB read-only mapping needs a
+ * page array larger than kvmalloc() allows.  The charge must come back.
+ */
+static void test_lw_enomem_unwinds_charge(struct kunit *test)
+{
+	struct xmem *dp = new_dp(test), before;
+	unsigned long addr, len = 1UL << 40;
+
+	addr = kunit_vm_mmap(test, NULL, 0, len, PROT_READ,
+			     MAP_ANONYMOUS | MAP_PRIVATE | MAP_NORESERVE, 0);
+	KUNIT_ASSERT_TRUE(test, addr && !IS_ERR_VALUE(addr));
+	before = *dp;
+	KUNIT_EXPECT_EQ(test, xmattach(addr, len, dp, LW_XMATTACH), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0);
+	expect_event(test, &seen.attach, dp, addr, len, LW_XMATTACH, -ENOMEM);
+}
+
+/*
+ * An owner that goes away does not free the pages its descriptor pins: a
+ * kthread maps a buffer in its own mm, attaches it (LW_XMATTACH and
+ * USER_ADSPACE), unmaps part of it and exits, which tears its mm down.  The
+ * pinned pages must still hold the data; the USER_ADSPACE descriptor, which
+ * pins nothing, must fail cleanly once the mm is gone.
  */
 struct owner_ctx {
 	struct kunit *test;
 	struct completion attached;
-	struct xmem dp;
+	struct xmem dp;		/* LW_XMATTACH, range unmapped before exit */
+	struct xmem udp;	/* USER_ADSPACE, mm torn down at exit */
 	unsigned long addr;
-	int ret;
+	int ret, uret;
 };
 
 static int owner_fn(void *arg)
@@ -522,7 +621,8 @@ static int owner_fn(void *arg)
 			goto out;
 	}
 	ctx->ret = xmattach(ctx->addr + 1, BUFSZ - 1, &ctx->dp, LW_XMATTACH);
-	vm_munmap(ctx->addr, BUFSZ);
+	ctx->uret = xmattach(ctx->addr, BUFSZ, &ctx->udp, USER_ADSPACE);
+	vm_munmap(ctx->addr, PAGE_SIZE);
 out:
 	complete(&ctx->attached);
 	return 0;
@@ -531,8 +631,10 @@ out:
 static void test_lw_pages_outlive_owner(struct kunit *test)
 {
 	struct owner_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	unsigned long timeout = jiffies + 10 * HZ;
 	long pins = pins_outstanding();
 	struct task_struct *owner;
+	struct mm_struct *mm;
 	u8 *buf;
 	size_t i;
 
@@ -542,6 +644,7 @@ static void test_lw_pages_outlive_owner(struct kunit *test)
 	ctx->test = test;
 	init_completion(&ctx->attached);
 	xmem_init(&ctx->dp);
+	xmem_init(&ctx->udp);
 	owner = kthread_create(owner_fn, ctx, "xmem-owner");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(owner));
 	get_task_struct(owner);
@@ -550,7 +653,14 @@ static void test_lw_pages_outlive_owner(struct kunit *test)
 	kthread_stop(owner);		/* waits for it to exit */
 	put_task_struct(owner);
 
+	KUNIT_EXPECT_EQ(test, ctx->uret, 0);
 	KUNIT_ASSERT_EQ(test, ctx->ret, 0);
+	/* The mm is gone once its last user is (exit_mm() runs after exited). */
+	mm = obj_of(&ctx->dp)->mm;
+	while (atomic_read(&mm->mm_users) && time_before(jiffies, timeout))
+		usleep_range(1000, 2000);
+	KUNIT_EXPECT_EQ(test, atomic_read(&mm->mm_users), 0);
+
 	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins + NPAGES);
 	KUNIT_EXPECT_EQ(test, xmemin(ctx->addr + 1, buf, BUFSZ - 1, &ctx->dp), 0);
 	for (i = 0; i < BUFSZ - 1; i++)
@@ -559,32 +669,38 @@ static void test_lw_pages_outlive_owner(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, i, BUFSZ - 1);
 	KUNIT_EXPECT_EQ(test, xmdetach(&ctx->dp), 0);
 	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+
+	if (!ctx->uret) {
+		KUNIT_EXPECT_EQ(test, xmemin(ctx->addr + PAGE_SIZE, buf, 1, &ctx->udp),
+				-EFAULT);
+		KUNIT_EXPECT_EQ(test, xmemout(buf, ctx->addr + PAGE_SIZE, 1, &ctx->udp),
+				-EFAULT);
+		KUNIT_EXPECT_EQ(test, xmdetach(&ctx->udp), 0);
+	}
 }
 
 /* ===== xmdetach() ===== */
 
 static void test_detach_not_attached(struct kunit *test)
 {
-	struct xmem dp;
+	struct xmem *dp = new_dp(test);
 
 	KUNIT_EXPECT_EQ(test, xmdetach(NULL), -EINVAL);
 	expect_event(test, &seen.detach, NULL, 0, 0, -1, -EINVAL);
-	xmem_init(&dp);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), -EINVAL);
-	expect_event(test, &seen.detach, &dp, 0, 0, -1, -EINVAL);
-	expect_free(test, &dp);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), -EINVAL);
+	expect_event(test, &seen.detach, dp, 0, 0, -1, -EINVAL);
+	expect_free(test, dp);
 }
 
 static void test_detach_twice(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	struct xmem dp;
+	struct xmem *dp = new_dp(test);
 
-	xmem_init(&dp);
-	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), 0);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), -EINVAL);
-	expect_free(test, &dp);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), -EINVAL);
+	expect_free(test, dp);
 }
 
 static void test_reuse_after_detach(struct kunit *test)
@@ -592,16 +708,15 @@ static void test_reuse_after_detach(struct kunit *test)
 	unsigned long addr = user_buf(test, BUFSZ);
 	static const int segflags[] = { LW_XMATTACH, USER_ADSPACE, LW_XMATTACH };
 	u8 b;
-	struct xmem dp;
+	struct xmem *dp = new_dp(test);
 	int i;
 
-	xmem_init(&dp);
 	for (i = 0; i < ARRAY_SIZE(segflags); i++) {
-		KUNIT_ASSERT_EQ(test, xmattach(addr + i, BUFSZ - i, &dp, segflags[i]), 0);
-		KUNIT_EXPECT_EQ(test, xmemin(addr + i, &b, 1, &dp), 0);
+		KUNIT_ASSERT_EQ(test, xmattach(addr + i, BUFSZ - i, dp, segflags[i]), 0);
+		KUNIT_EXPECT_EQ(test, xmemin(addr + i, &b, 1, dp), 0);
 		KUNIT_EXPECT_EQ(test, b, pattern_at(i));
-		KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
-		expect_free(test, &dp);
+		KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+		expect_free(test, dp);
 	}
 }
 
@@ -610,56 +725,54 @@ static void test_detach_busy_while_lw_attached(struct kunit *test)
 	unsigned long addr = user_buf(test, BUFSZ);
 	long pins = pins_outstanding();
 	struct xmem_obj *obj, *obj2;
-	struct xmem dp, before;
+	struct xmem *dp = new_dp(test), before;
 	int refused;
 	u8 b;
 
-	xmem_init(&dp);
-	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), 0);
-	obj = xmem_lw_get(&dp);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
+	obj = xmem_lw_get(dp);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(obj));
-	obj2 = xmem_lw_get(&dp);
+	obj2 = xmem_lw_get(dp);
 	KUNIT_ASSERT_PTR_EQ(test, obj2, obj);
 
-	before = dp;
+	before = *dp;
 	refused = last(&seen.refused).count;
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), -EBUSY);
-	KUNIT_EXPECT_EQ(test, memcmp(&dp, &before, sizeof(dp)), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), -EBUSY);
+	KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
 	KUNIT_EXPECT_EQ(test, last(&seen.refused).count, refused + 1);
-	expect_event(test, &seen.refused, &dp, addr, BUFSZ, 2, 0);
+	expect_event(test, &seen.refused, dp, addr, BUFSZ, 2, 0);
 	KUNIT_EXPECT_EQ(test, last(&seen.refused).owner_tgid, current->tgid);
 	KUNIT_EXPECT_EQ(test, last(&seen.refused).owner_pid, current->pid);
-	expect_event(test, &seen.detach, &dp, addr, BUFSZ, LW_XMATTACH, -EBUSY);
+	expect_event(test, &seen.detach, dp, addr, BUFSZ, LW_XMATTACH, -EBUSY);
 	/* Still attached, still pinned, still usable. */
 	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins + NPAGES);
-	KUNIT_EXPECT_EQ(test, xmemin(addr + 5, &b, 1, &dp), 0);
+	KUNIT_EXPECT_EQ(test, xmemin(addr + 5, &b, 1, dp), 0);
 	KUNIT_EXPECT_EQ(test, b, pattern_at(5));
 
 	xmem_lw_put(obj2);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), -EBUSY);
-	expect_event(test, &seen.refused, &dp, addr, BUFSZ, 1, 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), -EBUSY);
+	expect_event(test, &seen.refused, dp, addr, BUFSZ, 1, 0);
 	xmem_lw_put(obj);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
 	/* A detached descriptor takes no new attachment. */
-	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(&dp)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(dp)), -EINVAL);
 }
 
 static void test_lw_get_needs_lw_descriptor(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
 	static u8 kbuf[32];
-	struct xmem dp;
+	struct xmem *dp = new_dp(test);
 
-	xmem_init(&dp);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(&dp)), -EINVAL);
-	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, USER_ADSPACE), 0);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(&dp)), -EINVAL);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
-	KUNIT_ASSERT_EQ(test, xmattach((unsigned long)kbuf, sizeof(kbuf), &dp,
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(dp)), -EINVAL);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, USER_ADSPACE), 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(dp)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+	KUNIT_ASSERT_EQ(test, xmattach((unsigned long)kbuf, sizeof(kbuf), dp,
 				       SYS_ADSPACE), 0);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(&dp)), -EINVAL);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(dp)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 }
 
 struct test_flush {
@@ -680,32 +793,40 @@ static void test_flush_fn(struct xmem_flush *flush)
 static void test_deferred_flush_runs_before_unpin(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	struct test_flush a = { .flush.func = test_flush_fn };
-	struct test_flush b = { .flush.func = test_flush_fn };
+	struct xmem *dp = new_dp(test);
+	struct test_flush a = { }, b = { };
 	struct xmem_obj *obj;
-	struct xmem dp;
 
-	INIT_LIST_HEAD(&a.flush.node);
-	INIT_LIST_HEAD(&b.flush.node);
-	xmem_init(&dp);
-	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, LW_XMATTACH), 0);
-	obj = xmem_lw_get(&dp);
+	xmem_flush_init(&a.flush, test_flush_fn);
+	xmem_flush_init(&b.flush, test_flush_fn);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
+	obj = xmem_lw_get(dp);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(obj));
 	a.page = obj->pages[0];
 	b.page = obj->pages[0];
-	xmem_flush_defer(obj, &a.flush);
-	xmem_flush_defer(obj, &a.flush);	/* queued once only */
-	xmem_flush_defer(obj, &b.flush);
-	KUNIT_EXPECT_TRUE(test, xmem_flush_cancel(obj, &b.flush));
-	KUNIT_EXPECT_FALSE(test, xmem_flush_cancel(obj, &b.flush));
+	KUNIT_EXPECT_EQ(test, xmem_flush_defer(obj, &a.flush), 0);
+	KUNIT_EXPECT_EQ(test, xmem_flush_defer(obj, &a.flush), 0);	/* once */
+	KUNIT_EXPECT_EQ(test, xmem_flush_defer(obj, &b.flush), 0);
+	KUNIT_EXPECT_TRUE(test, xmem_flush_cancel(&b.flush));
+	KUNIT_EXPECT_FALSE(test, xmem_flush_cancel(&b.flush));
+	KUNIT_EXPECT_NULL(test, b.flush.obj);
+	/* descriptor + attachment + a's registration */
+	KUNIT_EXPECT_EQ(test, kref_read(&obj->ref), 3);
 	xmem_lw_put(obj);
 
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 	KUNIT_EXPECT_EQ(test, a.runs, 1);
 	KUNIT_EXPECT_TRUE(test, a.pinned_when_run);
 	KUNIT_EXPECT_EQ(test, b.runs, 0);
-	KUNIT_EXPECT_TRUE(test, list_empty(&a.flush.node));
 	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(a.page)));
+	/* a's registration keeps the released object alive until cancelled. */
+	KUNIT_EXPECT_PTR_EQ(test, a.flush.obj, obj);
+	KUNIT_EXPECT_EQ(test, kref_read(&obj->ref), 1);
+	KUNIT_EXPECT_EQ(test, obj->state, XMEM_OBJ_DETACHED);
+	KUNIT_EXPECT_NULL(test, obj->pages);
+	KUNIT_EXPECT_FALSE(test, xmem_flush_cancel(&a.flush));	/* it ran */
+	KUNIT_EXPECT_EQ(test, a.runs, 1);
+	KUNIT_EXPECT_NULL(test, a.flush.obj);
 }
 
 /*
@@ -781,7 +902,7 @@ static void test_detach_races_lw_attach(struct kunit *test)
 	/* No ASSERT until the threads are stopped: they use @ctx. */
 	for (round = 0; i == n && round < RACE_ROUNDS; round++) {
 		long seen_gets = atomic_long_read(&ctx->gets);
-		unsigned long timeout = jiffies + HZ;
+		unsigned long timeout = jiffies + 2 * HZ;
 
 		ret = xmattach(addr, BUFSZ, &ctx->dp, LW_XMATTACH);
 		KUNIT_EXPECT_EQ(test, ret, 0);
@@ -791,7 +912,9 @@ static void test_detach_races_lw_attach(struct kunit *test)
 		while (atomic_long_read(&ctx->gets) < seen_gets + 8 &&
 		       time_before(jiffies, timeout))
 			cond_resched();
-		while ((ret = xmdetach(&ctx->dp)) == -EBUSY) {
+		timeout = jiffies + 10 * HZ;
+		while ((ret = xmdetach(&ctx->dp)) == -EBUSY &&
+		       time_before(jiffies, timeout)) {
 			busy++;
 			cond_resched();
 		}
@@ -853,7 +976,7 @@ static void test_copy_round_trip(struct kunit *test)
 	int segflag = *(const int *)test->param_value;
 	u8 *buf, *back;
 	unsigned long addr;
-	struct xmem dp;
+	struct xmem *dp = new_dp(test);
 	int i, j;
 	size_t k;
 
@@ -861,7 +984,7 @@ static void test_copy_round_trip(struct kunit *test)
 	back = kunit_kmalloc(test, BUFSZ, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	KUNIT_ASSERT_NOT_NULL(test, back);
-	addr = attach_pattern(test, &dp, segflag);
+	addr = attach_pattern(test, dp, segflag);
 
 	for (i = 0; i < ARRAY_SIZE(offs); i++) {
 		for (j = 0; j < ARRAY_SIZE(lens); j++) {
@@ -869,7 +992,7 @@ static void test_copy_round_trip(struct kunit *test)
 
 			if (off + len > BUFSZ)
 				continue;
-			KUNIT_ASSERT_EQ(test, xmemin(addr + off, buf, len, &dp), 0);
+			KUNIT_ASSERT_EQ(test, xmemin(addr + off, buf, len, dp), 0);
 			for (k = 0; k < len; k++)
 				if (buf[k] != pattern_at(off + k))
 					break;
@@ -877,53 +1000,53 @@ static void test_copy_round_trip(struct kunit *test)
 
 			for (k = 0; k < len; k++)
 				buf[k] = ~pattern_at(off + k) + i + j;
-			KUNIT_ASSERT_EQ(test, xmemout(buf, addr + off, len, &dp), 0);
-			expect_event(test, &seen.copy, &dp, addr + off, len, true, 0);
+			KUNIT_ASSERT_EQ(test, xmemout(buf, addr + off, len, dp), 0);
+			expect_event(test, &seen.copy, dp, addr + off, len, true, 0);
 			memset(back, 0, len);
-			KUNIT_ASSERT_EQ(test, xmemin(addr + off, back, len, &dp), 0);
-			expect_event(test, &seen.copy, &dp, addr + off, len, false, 0);
+			KUNIT_ASSERT_EQ(test, xmemin(addr + off, back, len, dp), 0);
+			expect_event(test, &seen.copy, dp, addr + off, len, false, 0);
 			KUNIT_EXPECT_EQ(test, memcmp(back, buf, len), 0);
 			/* Restore the pattern for the next round. */
 			for (k = 0; k < len; k++)
 				buf[k] = pattern_at(off + k);
-			KUNIT_ASSERT_EQ(test, xmemout(buf, addr + off, len, &dp), 0);
+			KUNIT_ASSERT_EQ(test, xmemout(buf, addr + off, len, dp), 0);
 		}
 	}
 	/* The memory itself changed, not a copy of it. */
 	if (segflag != SYS_ADSPACE) {
 		buf[0] = 0xa5;
-		KUNIT_ASSERT_EQ(test, xmemout(buf, addr + PAGE_SIZE + 1, 1, &dp), 0);
+		KUNIT_ASSERT_EQ(test, xmemout(buf, addr + PAGE_SIZE + 1, 1, dp), 0);
 		KUNIT_ASSERT_EQ(test, copy_from_user(back, (void __user *)addr, BUFSZ), 0);
 		KUNIT_EXPECT_EQ(test, back[PAGE_SIZE + 1], 0xa5);
 		KUNIT_EXPECT_EQ(test, back[PAGE_SIZE], pattern_at(PAGE_SIZE));
 	}
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 }
 
 static void test_copy_out_of_range(struct kunit *test)
 {
 	int segflag = *(const int *)test->param_value;
 	unsigned long addr;
-	struct xmem dp;
+	struct xmem *dp = new_dp(test);
 	u8 buf[16];
 
-	addr = attach_pattern(test, &dp, segflag);
-	KUNIT_EXPECT_EQ(test, xmemin(addr - 1, buf, 1, &dp), -EFAULT);
-	expect_event(test, &seen.copy, &dp, addr - 1, 1, false, -EFAULT);
-	KUNIT_EXPECT_EQ(test, xmemin(addr + BUFSZ, buf, 1, &dp), -EFAULT);
-	KUNIT_EXPECT_EQ(test, xmemin(addr + BUFSZ - 8, buf, 9, &dp), -EFAULT);
-	KUNIT_EXPECT_EQ(test, xmemout(buf, addr + BUFSZ - 8, 9, &dp), -EFAULT);
-	KUNIT_EXPECT_EQ(test, xmemin(addr + 8, buf, SIZE_MAX - 4, &dp), -EFAULT);
-	KUNIT_EXPECT_EQ(test, xmemin(addr, buf, 0, &dp), -EINVAL);
-	KUNIT_EXPECT_EQ(test, xmemin(addr, NULL, 1, &dp), -EINVAL);
+	addr = attach_pattern(test, dp, segflag);
+	KUNIT_EXPECT_EQ(test, xmemin(addr - 1, buf, 1, dp), -EFAULT);
+	expect_event(test, &seen.copy, dp, addr - 1, 1, false, -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmemin(addr + BUFSZ, buf, 1, dp), -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmemin(addr + BUFSZ - 8, buf, 9, dp), -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmemout(buf, addr + BUFSZ - 8, 9, dp), -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmemin(addr + 8, buf, SIZE_MAX - 4, dp), -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmemin(addr, buf, 0, dp), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmemin(addr, NULL, 1, dp), -EINVAL);
 	KUNIT_EXPECT_EQ(test, xmemin(addr, buf, 1, NULL), -EINVAL);
 	/* Exactly the last byte is fine. */
-	KUNIT_EXPECT_EQ(test, xmemin(addr + BUFSZ - 1, buf, 1, &dp), 0);
+	KUNIT_EXPECT_EQ(test, xmemin(addr + BUFSZ - 1, buf, 1, dp), 0);
 	KUNIT_EXPECT_EQ(test, buf[0], pattern_at(BUFSZ - 1));
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 	/* A detached descriptor copies nothing. */
-	KUNIT_EXPECT_EQ(test, xmemin(addr, buf, 1, &dp), -EINVAL);
-	KUNIT_EXPECT_EQ(test, xmemout(buf, addr, 1, &dp), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmemin(addr, buf, 1, dp), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmemout(buf, addr, 1, dp), -EINVAL);
 }
 
 struct irq_copy {
@@ -991,17 +1114,16 @@ static void test_copy_from_hardirq(struct kunit *test)
 static void test_copy_user_owner_gone(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	struct xmem dp;
+	struct xmem *dp = new_dp(test);
 	u8 b;
 
 	/* USER_ADSPACE pins nothing: an unmapped range is an error at copy time. */
-	xmem_init(&dp);
-	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, &dp, USER_ADSPACE), 0);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, USER_ADSPACE), 0);
 	KUNIT_ASSERT_EQ(test, vm_munmap(addr + PAGE_SIZE, PAGE_SIZE), 0);
-	KUNIT_EXPECT_EQ(test, xmemin(addr, &b, 1, &dp), 0);
-	KUNIT_EXPECT_EQ(test, xmemin(addr + PAGE_SIZE, &b, 1, &dp), -EFAULT);
-	KUNIT_EXPECT_EQ(test, xmemout(&b, addr + PAGE_SIZE - 1, 2, &dp), -EFAULT);
-	KUNIT_EXPECT_EQ(test, xmdetach(&dp), 0);
+	KUNIT_EXPECT_EQ(test, xmemin(addr, &b, 1, dp), 0);
+	KUNIT_EXPECT_EQ(test, xmemin(addr + PAGE_SIZE, &b, 1, dp), -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmemout(&b, addr + PAGE_SIZE - 1, 2, dp), -EFAULT);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 }
 
 /* ===== Suite ===== */
@@ -1014,12 +1136,15 @@ static struct kunit_case xmem_test_cases[] = {
 	KUNIT_CASE(test_attach_unmapped_range),
 	KUNIT_CASE(test_attach_without_mm),
 	KUNIT_CASE(test_attach_sys_not_kernel_memory),
+	KUNIT_CASE(test_sys_static_and_readonly_memory),
 	KUNIT_CASE(test_lw_pins_and_unpins),
 	KUNIT_CASE(test_usr_does_not_pin),
 	KUNIT_CASE(test_lw_memlock_charge_returned),
 	KUNIT_CASE(test_lw_memlock_over_limit),
 	KUNIT_CASE(test_lw_cap_ipc_lock_not_charged),
 	KUNIT_CASE(test_lw_readonly_range),
+	KUNIT_CASE(test_lw_fatal_signal_unwinds),
+	KUNIT_CASE(test_lw_enomem_unwinds_charge),
 	KUNIT_CASE(test_lw_pages_outlive_owner),
 	KUNIT_CASE(test_detach_not_attached),
 	KUNIT_CASE(test_detach_twice),
@@ -1034,6 +1159,20 @@ static struct kunit_case xmem_test_cases[] = {
 	KUNIT_CASE(test_copy_user_owner_gone),
 	{}
 };
+
+/* Each test sees only its own events. */
+static int xmem_test_init(struct kunit *test)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&seen.lock, flags);
+	memset(&seen.attach, 0, sizeof(seen.attach));
+	memset(&seen.detach, 0, sizeof(seen.detach));
+	memset(&seen.copy, 0, sizeof(seen.copy));
+	memset(&seen.refused, 0, sizeof(seen.refused));
+	spin_unlock_irqrestore(&seen.lock, flags);
+	return 0;
+}
 
 static int xmem_suite_init(struct kunit_suite *suite)
 {
@@ -1057,6 +1196,7 @@ static void xmem_suite_exit(struct kunit_suite *suite)
 static struct kunit_suite xmem_test_suite = {
 	.name = "xmem",
 	.test_cases = xmem_test_cases,
+	.init = xmem_test_init,
 	.suite_init = xmem_suite_init,
 	.suite_exit = xmem_suite_exit,
 };
@@ -1065,3 +1205,4 @@ kunit_test_suite(xmem_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for cross-memory descriptors");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

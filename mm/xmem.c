@@ -15,32 +15,43 @@
  *
  * Lifetime and locking:
  *
- *  - dp->xm_priv is published with rcu_assign_pointer() once the object is
- *    complete, and cleared by xmdetach() before the object is released.
- *    Readers that can race with xmdetach() (xmem_lw_get(), a second
- *    xmdetach()) look it up under rcu_read_lock() and then decide under
- *    obj->lock; the struct is freed with kfree_rcu() after the last
- *    reference.  xmemin()/xmemout() are not serialised against xmdetach():
- *    as on AIX, the caller must not detach a descriptor it is still copying
- *    through.
+ *  - A descriptor is caller memory, and AIX callers only set aspace_id to
+ *    XMEM_INVAL before xmattach(): nothing else in it can be trusted while
+ *    it is free.  aspace_id is therefore the gate.  xmattach() claims the
+ *    descriptor by moving aspace_id from XMEM_INVAL to XMEM_ATTACHING with
+ *    cmpxchg() (a concurrent xmattach() of the same descriptor gets -EBUSY),
+ *    fills it in, publishes xm_priv with rcu_assign_pointer() and then
+ *    aspace_id with smp_store_release().  Readers load aspace_id with
+ *    smp_load_acquire() (paired with that release) and only then look at
+ *    xm_priv, under rcu_read_lock().  xmdetach() makes aspace_id XMEM_INVAL
+ *    before it clears xm_priv; the struct is freed with kfree_rcu() after
+ *    its last reference, so a reader that found it can still lock it and
+ *    see that it is no longer live.
+ *  - xmemin()/xmemout() are not serialised against xmdetach(): as on AIX,
+ *    the caller must not detach a descriptor it is still copying through.
  *  - obj->lock (a spinlock) protects the state and the count of lightweight
  *    attachments; xmdetach() moves LIVE to DETACHED under it only when that
  *    count is zero, so no attachment can be added to a dying descriptor and
  *    no descriptor dies under an attachment.
  *  - obj->flush_lock (a mutex) serialises the deferred-flush queue: the
- *    lightweight services queue a flush when they detach without a broadcast
- *    TLB invalidation, cancel it once their own flush has run, and xmdetach()
- *    runs whatever is still queued before it unpins a single page.
- *  - obj->ref counts the descriptor itself and every queued flush; pages and
- *    charges are released by xmdetach(), the struct by the last put.
+ *    lightweight services register a flush when they detach without a
+ *    broadcast TLB invalidation and cancel it once their own flush has run;
+ *    xmdetach() runs whatever is still queued before it unpins a single
+ *    page.  A flush's func runs under flush_lock, so it must not take a lock
+ *    that is held around xmem_flush_defer() or xmem_flush_cancel().
+ *  - obj->ref counts the descriptor itself, every lightweight attachment and
+ *    every registered flush; pages and charges are released by xmdetach(),
+ *    the struct by the last put.
  */
 
 #define pr_fmt(fmt) "xmem: " fmt
 
+#include <asm/sections.h>
 #include <linux/capability.h>
 #include <linux/export.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/sizes.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
@@ -48,6 +59,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/xmem.h>
+#include <kunit/visibility.h>
 
 #include "xmem_internal.h"
 
@@ -58,6 +70,9 @@ EXPORT_TRACEPOINT_SYMBOL_GPL(xmem_attach);
 EXPORT_TRACEPOINT_SYMBOL_GPL(xmem_detach);
 EXPORT_TRACEPOINT_SYMBOL_GPL(xmem_copy);
 EXPORT_TRACEPOINT_SYMBOL_GPL(xmem_detach_refused);
+
+/* aspace_id while xmattach() fills the descriptor in; never seen otherwise. */
+#define XMEM_ATTACHING	(-3)
 
 static struct xmem_obj *xmem_obj_alloc(unsigned long addr, size_t len,
 				       int segflag)
@@ -97,7 +112,7 @@ void xmem_obj_put(struct xmem_obj *obj)
 {
 	kref_put(&obj->ref, xmem_obj_release);
 }
-EXPORT_SYMBOL_GPL(xmem_obj_put);
+EXPORT_SYMBOL_IF_KUNIT(xmem_obj_put);
 
 /*
  * Check that [start, end) is entirely mapped by VMAs that gup may pin, and
@@ -191,7 +206,12 @@ unpin:
 	unpin_user_pages(obj->pages, done);
 	kvfree(obj->pages);
 	obj->pages = NULL;
-	return ret ? ret : -EFAULT;
+	/*
+	 * Keep the documented errors: gup can also fail with -EBUSY or -EAGAIN
+	 * (pages that could not be migrated for a long-term pin) or
+	 * -EOPNOTSUPP (fsdax), which here all mean "cannot be pinned".
+	 */
+	return ret == -ENOMEM || ret == -EINTR ? ret : -EFAULT;
 }
 
 static int xmem_attach_user(struct xmem_obj *obj)
@@ -200,9 +220,11 @@ static int xmem_attach_user(struct xmem_obj *obj)
 	struct mm_struct *mm = current->mm;
 	int ret;
 
-	if (!mm || end > TASK_SIZE)
+	if (!mm || untagged_addr(obj->addr) + obj->len > TASK_SIZE)
 		return -EFAULT;
-	ret = xmem_check_range(mm, obj->addr, end, &obj->writable);
+	ret = xmem_check_range(mm, untagged_addr(obj->addr),
+			       untagged_addr(obj->addr) + obj->len,
+			       &obj->writable);
 	if (ret)
 		return ret;
 	mmgrab(mm);
@@ -227,23 +249,31 @@ drop_mm:
 	return ret;
 }
 
-/* A kernel buffer: direct-mapped, or inside one vmalloc area. */
-static bool xmem_kernel_range(unsigned long addr, size_t len)
+/*
+ * A kernel buffer: direct-mapped or in the kernel image, or inside one
+ * vmalloc or module area.  Copies use the *_kernel_nofault() helpers, so a
+ * range that is mapped read-only (rodata, module text) faults into -EFAULT
+ * instead of an oops; kernel rodata is also marked read-only here.
+ */
+static int xmem_attach_sys(struct xmem_obj *obj)
 {
-	unsigned long last = addr + len - 1;
+	unsigned long addr = obj->addr, last = obj->addr + obj->len - 1;
 	struct vm_struct *area;
+	bool ok;
 
-	if (is_vmalloc_addr((void *)addr)) {
+	if (is_vmalloc_or_module_addr((void *)addr)) {
 		area = find_vm_area((void *)addr);
-		return area && last - (unsigned long)area->addr <
-			       get_vm_area_size(area);
+		ok = area && last - (unsigned long)area->addr <
+			     get_vm_area_size(area);
+	} else {
+		ok = virt_addr_valid((void *)addr) && virt_addr_valid((void *)last);
 	}
-	return virt_addr_valid((void *)addr) && virt_addr_valid((void *)last);
+	obj->writable = !is_kernel_rodata(addr) && !is_kernel_rodata(last);
+	return ok ? 0 : -EFAULT;
 }
 
 static void xmem_publish(struct xmem *dp, struct xmem_obj *obj)
 {
-	dp->aspace_id = obj->segflag == SYS_ADSPACE ? XMEM_GLOBAL : XMEM_PROC;
 	dp->num_sids = 1;
 	dp->subspace_id = 0;
 	dp->vaddr = obj->addr;
@@ -254,6 +284,9 @@ static void xmem_publish(struct xmem *dp, struct xmem_obj *obj)
 	dp->l2psize = PAGE_SHIFT;
 	dp->xm_len = obj->len;
 	rcu_assign_pointer(dp->xm_priv, obj);
+	/* Paired with smp_load_acquire() in xmem_lookup(). */
+	smp_store_release(&dp->aspace_id,
+			  obj->segflag == SYS_ADSPACE ? XMEM_GLOBAL : XMEM_PROC);
 }
 
 static int __xmattach(unsigned long addr, size_t count, struct xmem *dp,
@@ -271,22 +304,28 @@ static int __xmattach(unsigned long addr, size_t count, struct xmem *dp,
 	if (segflag != USER_ADSPACE && segflag != SYS_ADSPACE &&
 	    segflag != LW_XMATTACH)
 		return -EINVAL;
+	/* Ours until published, or given back on error. */
+	if (cmpxchg(&dp->aspace_id, XMEM_INVAL, XMEM_ATTACHING) != XMEM_INVAL)
+		return -EBUSY;
 
+	ret = -ENOMEM;
 	obj = xmem_obj_alloc(addr, count, segflag);
 	if (!obj)
-		return -ENOMEM;
-	if (segflag == SYS_ADSPACE) {
-		obj->writable = true;
-		ret = xmem_kernel_range(addr, count) ? 0 : -EFAULT;
-	} else {
+		goto unclaim;
+	if (segflag == SYS_ADSPACE)
+		ret = xmem_attach_sys(obj);
+	else
 		ret = xmem_attach_user(obj);
-	}
 	if (ret) {
 		xmem_obj_put(obj);
-		return ret;
+		goto unclaim;
 	}
 	xmem_publish(dp, obj);
 	return 0;
+
+unclaim:
+	WRITE_ONCE(dp->aspace_id, XMEM_INVAL);
+	return ret;
 }
 
 /**
@@ -299,18 +338,20 @@ static int __xmattach(unsigned long addr, size_t count, struct xmem *dp,
  *	to RLIMIT_MEMLOCK, for the lightweight services) or %SYS_ADSPACE.
  *
  * With %LW_XMATTACH the pages are pinned writable if every VMA of the range is
- * writable, otherwise read-only, and %XMEM_RDONLY is set in @dp->xmemflags.
+ * writable, otherwise read-only; %XMEM_RDONLY in @dp->xmemflags says the
+ * range was not writable at attach time, and xmemout() refuses it.
  * The pin outlives the process: an exiting owner does not free pages that a
  * descriptor still pins.  On error @dp is left untouched and nothing stays
  * pinned or charged.
  *
  * Context: Process context.  May sleep.
- * Return: 0 on success; -EBUSY if @dp is in use; -EINVAL for a zero or
- * wrapping @count, an unknown @segflag or a NULL @dp; -EFAULT if the range
- * is not entirely mapped and readable, or (%LW_XMATTACH) cannot be pinned
- * long-term (e.g. a writable mapping of a regular file), or (%SYS_ADSPACE) is
- * not kernel memory; -ENOMEM if pinning would exceed RLIMIT_MEMLOCK or
- * memory ran out; -EINTR on a fatal signal.
+ * Return: 0 on success; -EBUSY if @dp is in use (or being attached by
+ * another caller); -EINVAL for a zero or wrapping @count, an unknown @segflag
+ * or a NULL @dp; -EFAULT if the range is not entirely mapped and readable, or
+ * (%LW_XMATTACH) cannot be pinned long-term (e.g. a shared writable mapping
+ * of a file that needs dirty tracking), or (%SYS_ADSPACE) is not kernel
+ * memory; -ENOMEM if pinning would exceed RLIMIT_MEMLOCK or memory ran out;
+ * -EINTR on a fatal signal.
  */
 int xmattach(unsigned long addr, size_t count, struct xmem *dp, int segflag)
 {
@@ -331,10 +372,9 @@ static void xmem_run_flushes(struct xmem_obj *obj)
 	mutex_lock(&obj->flush_lock);
 	while ((flush = list_first_entry_or_null(&obj->flushes,
 						 struct xmem_flush, node))) {
+		/* Still registered: its reference goes with xmem_flush_cancel(). */
 		list_del_init(&flush->node);
 		flush->func(flush);
-		/* The queue's reference; the descriptor's own is still held. */
-		xmem_obj_put(obj);
 	}
 	mutex_unlock(&obj->flush_lock);
 }
@@ -357,6 +397,33 @@ static void xmem_release(struct xmem_obj *obj)
 }
 
 /*
+ * The object behind an attached descriptor, or NULL if it is free.  The
+ * caller holds rcu_read_lock() if xmdetach() may run concurrently.
+ */
+static struct xmem_obj *xmem_lookup(struct xmem *dp)
+{
+	/* Paired with smp_store_release() in xmem_publish() and xmem_reset(). */
+	int id = smp_load_acquire(&dp->aspace_id);
+
+	if (id != XMEM_PROC && id != XMEM_GLOBAL)
+		return NULL;
+	return rcu_dereference_raw(dp->xm_priv);
+}
+
+/* Back to the free state; the gate opens last, for the next xmattach(). */
+static void xmem_reset(struct xmem *dp)
+{
+	dp->num_sids = 0;
+	dp->vaddr = 0;
+	dp->xmemflags = 0;
+	dp->l2psize = 0;
+	dp->xm_len = 0;
+	RCU_INIT_POINTER(dp->xm_priv, NULL);
+	/* Paired with smp_load_acquire() in xmem_lookup(). */
+	smp_store_release(&dp->aspace_id, XMEM_INVAL);
+}
+
+/*
  * Claim @dp's object for release: LIVE -> DETACHED, only with no lightweight
  * attachment outstanding.  Fills in what the events report either way.
  */
@@ -368,8 +435,8 @@ static int xmem_claim(struct xmem *dp, struct xmem_obj **objp,
 	int ret = -EINVAL;
 
 	rcu_read_lock();
-	obj = rcu_dereference(dp->xm_priv);
-	if (!obj || READ_ONCE(dp->aspace_id) == XMEM_INVAL)
+	obj = xmem_lookup(dp);
+	if (!obj)
 		goto out;
 	*addr = obj->addr;
 	*len = obj->len;
@@ -417,8 +484,8 @@ int xmdetach(struct xmem *dp)
 	might_sleep();
 	ret = dp ? xmem_claim(dp, &obj, &addr, &len, &segflag) : -EINVAL;
 	if (!ret) {
-		/* Ours now: nobody else can reach it through @dp. */
-		xmem_init(dp);
+		/* Ours now: no new attachment, no other xmdetach() can take it. */
+		xmem_reset(dp);
 		xmem_run_flushes(obj);
 		xmem_release(obj);
 	}
@@ -450,19 +517,37 @@ static void xmem_copy_pages(struct xmem_obj *obj, size_t off, void *buf,
 	}
 }
 
+/* access_remote_vm() takes an int length: copy in bounded chunks. */
+#define XMEM_REMOTE_CHUNK	SZ_1M
+
 static int xmem_copy_user(struct xmem_obj *obj, unsigned long uaddr,
 			  void *buf, size_t count, bool out)
 {
-	int done;
+	int ret = 0;
 
 	if (!in_task())
 		return -EINVAL;
 	if (!mmget_not_zero(obj->mm))
 		return -EFAULT;
-	done = access_remote_vm(obj->mm, uaddr, buf, count,
-				out ? FOLL_WRITE : 0);
+	while (count) {
+		int n = min_t(size_t, count, XMEM_REMOTE_CHUNK);
+
+		if (access_remote_vm(obj->mm, uaddr, buf, n,
+				     out ? FOLL_WRITE : 0) != n) {
+			ret = -EFAULT;
+			break;
+		}
+		uaddr += n;
+		buf += n;
+		count -= n;
+		if (count && fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
 	mmput(obj->mm);
-	return done == count ? 0 : -EFAULT;
+	return ret;
 }
 
 static int xmem_copy(struct xmem *dp, unsigned long uaddr, void *buf,
@@ -474,8 +559,8 @@ static int xmem_copy(struct xmem *dp, unsigned long uaddr, void *buf,
 	if (!dp || !buf || !count)
 		return -EINVAL;
 	/* Not serialised against xmdetach(): see the comment at the top. */
-	obj = rcu_dereference_raw(dp->xm_priv);
-	if (!obj || READ_ONCE(dp->aspace_id) == XMEM_INVAL)
+	obj = xmem_lookup(dp);
+	if (!obj)
 		return -EINVAL;
 	off = uaddr - obj->addr;
 	if (uaddr < obj->addr || count > obj->len || off > obj->len - count)
@@ -486,10 +571,10 @@ static int xmem_copy(struct xmem *dp, unsigned long uaddr, void *buf,
 	switch (obj->segflag) {
 	case SYS_ADSPACE:
 		if (out)
-			memcpy((void *)uaddr, buf, count);
-		else
-			memcpy(buf, (void *)uaddr, count);
-		return 0;
+			return copy_to_kernel_nofault((void *)uaddr, buf, count) ?
+			       -EFAULT : 0;
+		return copy_from_kernel_nofault(buf, (void *)uaddr, count) ?
+		       -EFAULT : 0;
 	case LW_XMATTACH:
 		xmem_copy_pages(obj, off, buf, count, out);
 		return 0;
@@ -505,14 +590,17 @@ static int xmem_copy(struct xmem *dp, unsigned long uaddr, void *buf,
  * @count: bytes to copy
  * @dp: attached descriptor
  *
- * The caller must not xmdetach() @dp while the copy runs.
+ * The caller must not xmdetach() @dp while the copy runs.  For a
+ * %USER_ADSPACE descriptor the caller must not hold the owner's mmap_lock.
  *
  * Context: Any context for %LW_XMATTACH and %SYS_ADSPACE descriptors (the
- * pages are pinned); process context for %USER_ADSPACE, which may sleep.
+ * memory is pinned or kernel memory); process context for %USER_ADSPACE,
+ * which may sleep.
  * Return: 0 on success; -EINVAL if @dp is not attached, @kaddr is NULL,
  * @count is 0, or a %USER_ADSPACE descriptor is used outside process
  * context; -EFAULT if [@uaddr, @uaddr + @count) is not inside the described
- * range, or (%USER_ADSPACE) the owner's memory is gone or no longer mapped.
+ * range, or the memory faults (%USER_ADSPACE: the owner has exited or
+ * unmapped it); -EINTR (%USER_ADSPACE) on a fatal signal.
  */
 int xmemin(unsigned long uaddr, void *kaddr, size_t count, struct xmem *dp)
 {
@@ -530,12 +618,14 @@ EXPORT_SYMBOL_GPL(xmemin);
  * @count: bytes to copy
  * @dp: attached descriptor
  *
- * The caller must not xmdetach() @dp while the copy runs.
+ * The caller must not xmdetach() @dp while the copy runs.  For a
+ * %USER_ADSPACE descriptor the caller must not hold the owner's mmap_lock.
  *
  * Context: Any context for %LW_XMATTACH and %SYS_ADSPACE descriptors (the
- * pages are pinned); process context for %USER_ADSPACE, which may sleep.
- * Return: 0 on success; -EINVAL as for xmemin(); -EFAULT as for xmemin();
- * -EACCES if the descriptor is read-only (%XMEM_RDONLY).
+ * memory is pinned or kernel memory); process context for %USER_ADSPACE,
+ * which may sleep.
+ * Return: 0 on success; -EINVAL, -EFAULT and -EINTR as for xmemin();
+ * -EACCES if the range was not writable at attach time (%XMEM_RDONLY).
  */
 int xmemout(const void *kaddr, unsigned long uaddr, size_t count,
 	    struct xmem *dp)
@@ -554,7 +644,7 @@ EXPORT_SYMBOL_GPL(xmemout);
  * While the count this raises is not zero, xmdetach() of @dp fails with
  * -EBUSY.  Pair with xmem_lw_put().
  *
- * Context: Any context.  Takes and releases the object's spinlock.
+ * Context: Process context.  Takes and releases the object's spinlock.
  * Return: the descriptor's object, with a reference, or ERR_PTR(-EINVAL) if
  * @dp is not an attached %LW_XMATTACH descriptor.
  */
@@ -563,7 +653,7 @@ struct xmem_obj *xmem_lw_get(struct xmem *dp)
 	struct xmem_obj *obj, *ret = ERR_PTR(-EINVAL);
 
 	rcu_read_lock();
-	obj = rcu_dereference(dp->xm_priv);
+	obj = xmem_lookup(dp);
 	if (obj && obj->segflag == LW_XMATTACH) {
 		spin_lock(&obj->lock);
 		if (obj->state == XMEM_OBJ_LIVE) {
@@ -576,13 +666,13 @@ struct xmem_obj *xmem_lw_get(struct xmem *dp)
 	rcu_read_unlock();
 	return ret;
 }
-EXPORT_SYMBOL_GPL(xmem_lw_get);
+EXPORT_SYMBOL_IF_KUNIT(xmem_lw_get);
 
 /**
  * xmem_lw_put() - end a lightweight attachment accounted by xmem_lw_get()
  * @obj: the object xmem_lw_get() returned
  *
- * Context: Any context.
+ * Context: Process context.  Takes and releases the object's spinlock.
  */
 void xmem_lw_put(struct xmem_obj *obj)
 {
@@ -592,52 +682,72 @@ void xmem_lw_put(struct xmem_obj *obj)
 	spin_unlock(&obj->lock);
 	xmem_obj_put(obj);
 }
-EXPORT_SYMBOL_GPL(xmem_lw_put);
+EXPORT_SYMBOL_IF_KUNIT(xmem_lw_put);
 
 /**
- * xmem_flush_defer() - queue a deferred invalidation on a descriptor
+ * xmem_flush_defer() - register a deferred invalidation on a descriptor
  * @obj: object of a descriptor the caller holds a lightweight attachment of
- * @flush: flush to queue; its @node initialised with INIT_LIST_HEAD()
+ * @flush: flush set up with xmem_flush_init()
  *
- * xmdetach() runs @flush->func before it unpins the pages, unless the flush
- * was cancelled first.  Queuing a flush that is already queued does nothing.
+ * Queues @flush on @obj, registering it (with a reference to @obj) if it is
+ * not registered yet.  xmdetach() runs @flush->func before it unpins the
+ * pages unless xmem_flush_cancel() came first; the registration, and the
+ * reference, last until xmem_flush_cancel().  Queuing a flush that is
+ * already queued does nothing.  The caller serialises xmem_flush_defer()
+ * and xmem_flush_cancel() of one flush.
  *
  * Context: Process context.  Takes the object's flush mutex.
+ * Return: 0, or -EINVAL if @obj is no longer live or @flush is registered
+ * on another object (both caller bugs, and warned about once).
  */
-void xmem_flush_defer(struct xmem_obj *obj, struct xmem_flush *flush)
+int xmem_flush_defer(struct xmem_obj *obj, struct xmem_flush *flush)
 {
+	int ret = 0;
+
 	mutex_lock(&obj->flush_lock);
-	if (list_empty(&flush->node)) {
-		kref_get(&obj->ref);
-		list_add_tail(&flush->node, &obj->flushes);
+	if (WARN_ON_ONCE(flush->obj && flush->obj != obj) ||
+	    WARN_ON_ONCE(READ_ONCE(obj->state) != XMEM_OBJ_LIVE)) {
+		ret = -EINVAL;
+		goto out;
 	}
+	if (!flush->obj) {
+		kref_get(&obj->ref);
+		flush->obj = obj;
+	}
+	if (list_empty(&flush->node))
+		list_add_tail(&flush->node, &obj->flushes);
+out:
 	mutex_unlock(&obj->flush_lock);
+	return ret;
 }
-EXPORT_SYMBOL_GPL(xmem_flush_defer);
+EXPORT_SYMBOL_IF_KUNIT(xmem_flush_defer);
 
 /**
- * xmem_flush_cancel() - take back a deferred invalidation that has completed
- * @obj: object @flush was queued on
- * @flush: the flush
+ * xmem_flush_cancel() - end the registration of a deferred invalidation
+ * @flush: flush registered with xmem_flush_defer(), or never registered
  *
- * When this returns, @flush->func is not running and will not run from
- * xmdetach(), so @flush may be freed.
+ * Call once the invalidation has been done another way (or was run by
+ * xmdetach()).  When this returns, @flush->func is not running and will not
+ * run, and the reference to the object is dropped, so @flush may be freed
+ * or registered again.
  *
  * Context: Process context.  Takes the object's flush mutex.
- * Return: true if @flush was queued and is now removed, false if it was not
- * queued (never queued, cancelled before, or already run by xmdetach()).
+ * Return: true if @flush was still queued, false if it was not registered
+ * or xmdetach() already ran it.
  */
-bool xmem_flush_cancel(struct xmem_obj *obj, struct xmem_flush *flush)
+bool xmem_flush_cancel(struct xmem_flush *flush)
 {
+	struct xmem_obj *obj = flush->obj;
 	bool queued;
 
+	if (!obj)
+		return false;
 	mutex_lock(&obj->flush_lock);
 	queued = !list_empty(&flush->node);
-	if (queued)
-		list_del_init(&flush->node);
+	list_del_init(&flush->node);
+	flush->obj = NULL;
 	mutex_unlock(&obj->flush_lock);
-	if (queued)
-		xmem_obj_put(obj);
+	xmem_obj_put(obj);
 	return queued;
 }
-EXPORT_SYMBOL_GPL(xmem_flush_cancel);
+EXPORT_SYMBOL_IF_KUNIT(xmem_flush_cancel);

@@ -26,8 +26,8 @@ enum xmem_obj_state {
 /**
  * struct xmem_obj - the private object behind an attached descriptor
  * @ref: references to this struct: one for the descriptor until xmdetach(),
- *	one per queued deferred flush.  The pages are released by xmdetach(),
- *	not by the last put.
+ *	one per lightweight attachment, one per registered deferred flush.
+ *	The pages are released by xmdetach(), not by the last put.
  * @lock: protects @state and @lw_count.
  * @state: &enum xmem_obj_state; under @lock.
  * @lw_count: outstanding lightweight attachments; under @lock.  xmdetach()
@@ -71,25 +71,47 @@ struct xmem_obj {
 
 /**
  * struct xmem_flush - a deferred TLB invalidation that may cover a descriptor
- * @node: entry in &xmem_obj.flushes; under &xmem_obj.flush_lock.
- * @func: completes the invalidation.  Called from xmdetach() in process
- *	context, before the descriptor's pages are unpinned.
+ * @node: entry in &xmem_obj.flushes while queued; under
+ *	&xmem_obj.flush_lock.
+ * @obj: the object it is registered on, with a reference, or NULL.
+ * @func: completes the invalidation.  Called by xmdetach() in process
+ *	context with &xmem_obj.flush_lock held, before the descriptor's pages
+ *	are unpinned.
  *
  * The lightweight services detach without a broadcast TLB flush.  Until the
  * flush they defer has run on every CPU, a stale translation may still reach
  * the descriptor's pages, so the pages must stay pinned until then: the
- * services queue a &struct xmem_flush on the descriptor, and xmdetach() runs
- * it if it is still queued.
+ * services register a &struct xmem_flush on the descriptor with
+ * xmem_flush_defer(), and xmdetach() runs it if it is still queued.  Once
+ * the services have flushed by themselves they end the registration with
+ * xmem_flush_cancel(), which also drops the reference that kept the object
+ * (and its mutex) alive.
  */
 struct xmem_flush {
 	struct list_head node;
+	struct xmem_obj *obj;
 	void (*func)(struct xmem_flush *flush);
 };
 
+/**
+ * xmem_flush_init() - set up a deferred flush before its first use
+ * @flush: flush
+ * @func: function that completes the invalidation
+ *
+ * Context: Any context.
+ */
+static inline void xmem_flush_init(struct xmem_flush *flush,
+				   void (*func)(struct xmem_flush *flush))
+{
+	INIT_LIST_HEAD(&flush->node);
+	flush->obj = NULL;
+	flush->func = func;
+}
+
 struct xmem_obj *xmem_lw_get(struct xmem *dp);
 void xmem_lw_put(struct xmem_obj *obj);
-void xmem_flush_defer(struct xmem_obj *obj, struct xmem_flush *flush);
-bool xmem_flush_cancel(struct xmem_obj *obj, struct xmem_flush *flush);
+int xmem_flush_defer(struct xmem_obj *obj, struct xmem_flush *flush);
+bool xmem_flush_cancel(struct xmem_flush *flush);
 void xmem_obj_put(struct xmem_obj *obj);
 
 #endif /* _MM_XMEM_INTERNAL_H */

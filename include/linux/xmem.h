@@ -40,7 +40,7 @@
 
 /* Bits of struct xmem::xmemflags. */
 #define XMEM_LW		0x04	/* attached with LW_XMATTACH */
-#define XMEM_RDONLY	0x100	/* Linux: pinned read-only (the range is not writable) */
+#define XMEM_RDONLY	0x100	/* Linux: the range was not writable at attach time */
 
 struct xmem_obj;
 
@@ -59,7 +59,8 @@ struct xmem_obj;
  *	lightweight-attach count and deferred flushes.  Not for callers.
  *
  * The caller owns the memory of the descriptor; set @aspace_id to
- * %XMEM_INVAL (or use xmem_init()) before the first xmattach().
+ * %XMEM_INVAL (or use xmem_init()) before the first xmattach().  While the
+ * descriptor is free only @aspace_id is looked at.
  */
 struct xmem {
 	int aspace_id;
