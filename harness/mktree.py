@@ -169,7 +169,7 @@ def make_base(base, tree):
     if os.path.isdir(os.path.join(base, ".git")):
         print(f"mktree: cloning {base}")
         run(["git", "clone", "-q", "--shared", base, tmp])
-        run(["git", "tag", "lw-base", "HEAD"], cwd=tmp)
+        run(["git", "tag", "-f", "lw-base", "HEAD"], cwd=tmp)
     else:
         os.makedirs(tmp)
         if os.path.isdir(base):
