@@ -11,7 +11,8 @@
  *                 the owner's user RLIMIT_MEMLOCK and the mm's pinned_vm
  *                 exactly as io_uring charges its registered buffers; copies
  *                 go through the pinned pages from any context.
- *   SYS_ADSPACE   a kernel buffer (direct map or vmalloc).
+ *   SYS_ADSPACE   a kernel buffer (direct map, vmalloc or module memory);
+ *                 copies use the *_kernel_nofault() helpers.
  *
  * Lifetime and locking:
  *
@@ -23,10 +24,12 @@
  *    fills it in, publishes xm_priv with rcu_assign_pointer() and then
  *    aspace_id with smp_store_release().  Readers load aspace_id with
  *    smp_load_acquire() (paired with that release) and only then look at
- *    xm_priv, under rcu_read_lock().  xmdetach() makes aspace_id XMEM_INVAL
- *    before it clears xm_priv; the struct is freed with kfree_rcu() after
- *    its last reference, so a reader that found it can still lock it and
- *    see that it is no longer live.
+ *    xm_priv, under rcu_read_lock().  xmdetach() claims the object under its
+ *    lock, clears xm_priv and only then stores XMEM_INVAL (release again),
+ *    so the next xmattach() cannot start before the reset is complete.  A
+ *    reader may thus find xm_priv NULL, or an object that is no longer live;
+ *    the struct is freed with kfree_rcu() after its last reference, so a
+ *    reader that found it can still lock it and see that.
  *  - xmemin()/xmemout() are not serialised against xmdetach(): as on AIX,
  *    the caller must not detach a descriptor it is still copying through.
  *  - obj->lock (a spinlock) protects the state and the count of lightweight
