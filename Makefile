@@ -7,19 +7,24 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 REPO := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
-# Build directory: outside the work tree, kept between sessions.  In CI
-# (CI=true) a fresh one for every run, so CI measures the cold build a new
-# user gets.
+# Build directory: outside the work tree, kept between sessions, with ccache
+# when installed.  In CI (CI=true): one fixed directory that `make test` and
+# `make run` empty first, so every CI run is the cold build a new user gets
+# and runs leave at most one build behind; no ccache (a cold cache only costs).
 ifeq ($(CI),true)
-  ifndef BUILD
-    BUILD := $(shell mkdir -p /var/tmp && mktemp -d /var/tmp/lw-mm-ci.XXXXXX)
-  endif
-  CCACHE_DIR ?= $(BUILD)/ccache
+  BUILD ?= /var/tmp/lw-mm-ci
+  FRESH := 1
+  CC_KERNEL := gcc
 else
   BUILD ?= /var/tmp/lw-mm
   CCACHE_DIR ?= /var/tmp/lw-mm-ccache
+  export CCACHE_DIR
+  CC_KERNEL := $(if $(wildcard /usr/bin/ccache),ccache gcc,gcc)
 endif
-export BUILD CCACHE_DIR
+ifeq ($(filter /%,$(BUILD)),)
+  $(error BUILD must be an absolute path, not "$(BUILD)")
+endif
+export BUILD
 
 # Base tree: Debian's linux-source-6.12, or any 6.12.y tree (git or plain)
 # given as KSRC=.  Each base gets its own patched tree and object directories.
@@ -49,13 +54,12 @@ QEMU_NUMA := -accel $(QEMU_ACCEL) -smp 4,sockets=2,cores=2,threads=1 -m 2G \
 	-object memory-backend-ram,id=m1,size=1G \
 	-numa node,nodeid=0,cpus=0-1,memdev=m0 \
 	-numa node,nodeid=1,cpus=2-3,memdev=m1
-CC_KERNEL := $(if $(wildcard /usr/bin/ccache),ccache gcc,gcc)
 KUNIT_PY := ./tools/testing/kunit/kunit.py
 KUNIT_ARGS = --arch=x86_64 --build_dir=$(KOBJ) --jobs=$(JOBS) \
 	--kunitconfig=$(KUNITCONFIG) --make_options='CC=$(CC_KERNEL)' \
 	--timeout=$(KUNIT_TIMEOUT) --qemu_args='$(QEMU_NUMA)'
 
-.PHONY: help deps tree series apply kunit kunit-build run check test clean distclean
+.PHONY: help deps tree series apply kunit kunit-build run check test fresh clean distclean
 
 help:
 	@echo 'make run      build the patched kernel, boot it under QEMU (2 NUMA nodes), run the suites'
@@ -72,31 +76,41 @@ deps:
 	@$(REPO)/harness/deps.sh
 
 tree: deps
-	@python3 $(REPO)/harness/mktree.py --base $(BASE) --tree $(TREE)
+	@python3 $(REPO)/harness/mktree.py --base $(BASE) --tree $(TREE) $(if $(FORCE),--force)
 
 series: tree
 	@$(REPO)/harness/series.sh $(TREE) $(SERIES)
 
-apply: series
-	@[ -n "$(KSRC)" ] && [ -d "$(KSRC)/.git" ] || { echo 'apply: KSRC= must name a 6.12.y git tree' >&2; exit 1; }
-	git -C $(KSRC) am $(filter-out %/0000-cover-letter.patch,$(wildcard $(SERIES)/*.patch))
+# The series is built on KSRC's own HEAD, then git am'd onto it.
+apply:
+	@[ -n "$(KSRC)" ] && git -C "$(KSRC)" rev-parse --git-dir >/dev/null 2>&1 || \
+		{ echo 'apply: KSRC= must name a 6.12.y git tree' >&2; exit 1; }
+	@$(MAKE) --no-print-directory series
+	git -C $(KSRC) am $(sort $(filter-out %/0000-cover-letter.patch,$(wildcard $(SERIES)/*.patch)))
 	@echo "apply: $$(ls $(SERIES)/*.patch | grep -vc cover-letter) patches applied to $(KSRC)"
 
-# kunit.py's own verdict, plus the console: a splat fails the run.
+# kunit.py's own verdict (its exit status: a crash, timeout or parse error
+# fails even if every case it saw passed), the per-case results in the JSON,
+# and the console: a splat fails the run.
 kunit: tree
 	@mkdir -p $(RESULTS)
-	@rm -f $(RESULTS)/kunit.json $(RESULTS)/kunit-console.result $(KOBJ)/test.log
-	cd $(TREE) && $(KUNIT_PY) run $(KUNIT_ARGS) --json=$(RESULTS)/kunit.json \
-		2>&1 | tee $(RESULTS)/kunit.log
-	@$(REPO)/harness/console-scan.sh $(KOBJ)/test.log "kunit console free of splats" \
-		$(RESULTS)/kunit-console.result
+	@rm -f $(RESULTS)/kunit.json $(RESULTS)/kunit-run.result $(RESULTS)/kunit-console.result $(KOBJ)/test.log
+	@set +e; \
+	(cd $(TREE) && $(KUNIT_PY) run $(KUNIT_ARGS) --json=$(RESULTS)/kunit.json) 2>&1 | tee $(RESULTS)/kunit.log; \
+	rc=$${PIPESTATUS[0]}; \
+	if [ $$rc = 0 ]; then echo "ok kunit.py run"; else echo "not ok kunit.py run (exit $$rc)"; fi > $(RESULTS)/kunit-run.result; \
+	$(REPO)/harness/console-scan.sh $(KOBJ)/test.log "kunit console free of splats" $(RESULTS)/kunit-console.result; \
+	crc=$$?; \
+	[ $$rc = 0 ] && [ $$crc = 0 ]
 
 kunit-build: tree
 	cd $(TREE) && $(KUNIT_PY) build $(KUNIT_ARGS)
 
 # For now the main job boots the test kernel and runs the suites; later
 # issues make it the sharing workload under lw-trace.
-run: tree
+run:
+	@$(if $(FRESH),$(MAKE) --no-print-directory fresh)
+	@$(MAKE) --no-print-directory tree
 	@mkdir -p $(RESULTS)
 	@rm -f $(RESULTS)/*.result
 	@$(MAKE) --no-print-directory kunit || true
@@ -108,6 +122,7 @@ check: series
 
 # Every stage runs even if an earlier one failed; the summary decides.
 test:
+	@$(if $(FRESH),$(MAKE) --no-print-directory fresh)
 	@mkdir -p $(RESULTS)
 	@rm -f $(RESULTS)/*.result $(RESULTS)/kunit.json
 	@start=$$(date +%s); \
@@ -119,6 +134,10 @@ test:
 	fi; \
 	echo "test: $$(( $$(date +%s) - start ))s, build directory $(WORK)"; \
 	python3 $(REPO)/harness/summary.py $(RESULTS)
+
+# A cold start: drop the tree and every build product of this base.
+fresh:
+	rm -rf $(TREE) $(TREE).tmp $(KOBJ) $(CHKOBJ) $(SERIES) $(RESULTS) $(WORK)/am-check
 
 clean:
 	rm -rf $(RESULTS) $(SERIES)

@@ -9,6 +9,7 @@
 # Usage: check.sh TREE SERIES CHKOBJ KOBJ RESULTS CC
 # Writes RESULTS/check.result: one "ok NAME" or "not ok NAME" per check.
 set -uo pipefail
+export PYTHONDONTWRITEBYTECODE=1
 tree=$1 series=$2 chkobj=$3 kobj=$4 results=$5 cc=$6
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=$results/check.result
@@ -43,7 +44,12 @@ for name in sorted(os.listdir(os.path.join(sys.argv[1], "patches"))):
                     for p in line.split()[1:]:
                         print(mktree.kernel_path(p))
 PY
-)
+) || new_files=""
+if [ -z "$new_files" ] || ! printf '%s\n' $new_files | grep -q '[.]c$'; then
+	echo "not ok list of new kernel files (patches/*.commit Add: lines)" >> "$out"
+	echo "check: no new kernel files found in patches/*.commit" >&2
+	exit 1
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -124,18 +130,22 @@ else
 fi
 
 echo "check: series applies with git am onto lw-base"
+# A sparse worktree of lw-base holding just the files the series touches:
+# git am needs a work tree, not a whole kernel checkout.
 wt=$(dirname "$series")/am-check
 {
-	if [ ! -d "$wt/.git" ] && [ ! -f "$wt/.git" ]; then
+	if [ "$(git -C "$wt" rev-parse --git-common-dir 2>/dev/null)" != "$(git -C "$tree" rev-parse --absolute-git-dir)" ]; then
 		rm -rf "$wt"
 		git -C "$tree" worktree prune
-		git -C "$tree" worktree add -q --detach "$wt" lw-base
+		git -C "$tree" worktree add -q --no-checkout --detach "$wt" lw-base
 	fi
 	git -C "$wt" am --abort 2>/dev/null
+	git -C "$tree" diff --name-only lw-base lw-mm > "$tmp/paths"
+	sed "s,^,/," "$tmp/paths" | git -C "$wt" sparse-checkout set --no-cone --stdin &&
 	git -C "$wt" checkout -q -f --detach lw-base &&
 	git -C "$wt" clean -q -fdx &&
-	git -C "$wt" -c user.name=check -c user.email=check@localhost am -q \
-		$(ls "$series"/[0-9]*.patch | grep -v 0000-cover-letter) &&
+	git -C "$wt" -c user.name=check -c user.email=check@localhost -c commit.gpgsign=false \
+		am -q $(ls "$series"/[0-9]*.patch | grep -v 0000-cover-letter) &&
 	[ "$(git -C "$wt" rev-parse 'HEAD^{tree}')" = "$(git -C "$tree" rev-parse 'lw-mm^{tree}')" ] ||
 		{ echo "series does not reproduce lw-mm's tree"; false; }
 } > "$tmp/am" 2>&1

@@ -5,7 +5,7 @@
 # failed.  Usage: console-scan.sh LOG NAME RESULT-FILE
 set -uo pipefail
 log=$1 name=$2 out=$3
-pat='BUG:|WARNING:|KASAN:|UBSAN:|Kernel panic|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|rcu_sched self-detected stall|INFO: task .* blocked|Oops'
+pat='BUG:|WARNING:|KASAN:|UBSAN:|Kernel panic|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|self-detected stall|detected stalls on CPUs|INFO: task .* blocked|Oops|soft lockup|hard LOCKUP'
 if [ ! -s "$log" ]; then
 	echo "not ok $name: no console log" >> "$out"
 	echo "console: no log at $log" >&2

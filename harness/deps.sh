@@ -44,11 +44,11 @@ echo "deps: installing ${missing[*]}"
 sudo=""
 if [ "$(id -u)" != 0 ]; then
 	command -v sudo >/dev/null || { echo "deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-	sudo="sudo"
+	sudo="sudo -n"
 fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt="$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600"
+$apt update -qq
+$apt install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 for pkg in "${missing[@]}"; do
 	[ -e "${need[$pkg]}" ] || { echo "deps: $pkg did not provide ${need[$pkg]}" >&2; exit 1; }
 done

@@ -116,9 +116,14 @@ def parse_commit(path):
     return hdr
 
 
+def is_git(path):
+    """A git work tree: .git is a directory, or a file (worktree, submodule)."""
+    return os.path.isdir(path) and os.path.exists(os.path.join(path, ".git"))
+
+
 def base_identity(base):
     if os.path.isdir(base):
-        if os.path.isdir(os.path.join(base, ".git")):
+        if is_git(base):
             head = run(["git", "rev-parse", "HEAD"], cwd=base)
             return f"git {os.path.abspath(base)} {head}"
         return f"dir {os.path.abspath(base)}"
@@ -166,28 +171,32 @@ def make_base(base, tree):
         shutil.rmtree(tmp)
     parent = os.path.dirname(os.path.abspath(tree))
     os.makedirs(parent, exist_ok=True)
-    if os.path.isdir(os.path.join(base, ".git")):
+    # Files get the current time (tar --touch, a fresh copy): a new base must
+    # look newer than every object built from an older one.
+    if is_git(base):
         print(f"mktree: cloning {base}")
-        run(["git", "clone", "-q", "--shared", base, tmp])
+        run(["git", "-c", "gc.auto=0", "clone", "-q", "--shared", base, tmp])
+        run(["git", "config", "gc.auto", "0"], cwd=tmp)
         run(["git", "tag", "-f", "lw-base", "HEAD"], cwd=tmp)
     else:
         os.makedirs(tmp)
         if os.path.isdir(base):
             print(f"mktree: copying {base}")
-            run(["cp", "-a", base + "/.", tmp])
+            run(["cp", "-r", base + "/.", tmp])
         else:
             print(f"mktree: extracting {base}")
-            run(["tar", "-xf", base, "-C", tmp, "--strip-components=1"])
+            run(["tar", "-xf", base, "-C", tmp, "--strip-components=1", "--touch"])
         run(["git", "init", "-q"], cwd=tmp)
+        run(["git", "config", "gc.auto", "0"], cwd=tmp)
         run(["git", "config", "core.autocrlf", "false"], cwd=tmp)
         run(["git", "add", "-A", "-f"], cwd=tmp)
         ver = kernel_version(tmp)
         env = git_env(tmp, "2000-01-01T00:00:00Z")
-        run(["git", "commit", "-q", "--no-verify", "-m", f"Linux {ver}",
+        run(["git", "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify",
+             "-m", f"Linux {ver}",
              "-m", f"Pristine base imported from {os.path.basename(base)}."],
             cwd=tmp, env=env)
         run(["git", "tag", "lw-base"], cwd=tmp)
-    run(["git", "config", "gc.auto", "0"], cwd=tmp)
     with open(os.path.join(tmp, ".git", "lw-base-source"), "w") as f:
         f.write(ident + "\n")
     os.rename(tmp, tree)
@@ -226,7 +235,8 @@ def build_commits(repo, tree, date):
                 run(["git", "update-index", "--add", "--cacheinfo",
                      f"{mode},{sha},{kernel_path(f)}"], cwd=tree, env=env)
             treeid = run(["git", "write-tree"], cwd=tree, env=env)
-            parent = run(["git", "commit-tree", treeid, "-p", parent, "-F", "-"],
+            parent = run(["git", "-c", "commit.gpgsign=false", "commit-tree", treeid,
+                          "-p", parent, "-F", "-"],
                          cwd=tree, env=env, inp=f"{c['Subject']}\n\n{c['Body']}")
     finally:
         if os.path.exists(index):
@@ -237,10 +247,15 @@ def build_commits(repo, tree, date):
     return parent, len(commits)
 
 
-def checkout(tree, tip):
+def checkout(tree, tip, force):
     cur = subprocess.run(["git", "rev-parse", "-q", "--verify", "lw-mm"], cwd=tree,
                          text=True, capture_output=True).stdout.strip()
     dirty = run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=tree)
+    if dirty and not force:
+        die(f"{tree} has changes made by hand:\n{dirty}\n"
+            "Carry them over (new files: edit them in the repository; upstream files:\n"
+            f"git -C {tree} diff, into the right patches/*.diff), revert them,\n"
+            "and run again, or run with FORCE=1 to discard them.")
     if cur == tip and not dirty:
         return False
     # Only files whose content differs are rewritten, so make sees only those.
@@ -253,6 +268,8 @@ def main():
     ap.add_argument("--base", required=True, help="tarball, directory or git tree")
     ap.add_argument("--tree", required=True, help="patched tree to create/update")
     ap.add_argument("--repo", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ap.add_argument("--force", action="store_true",
+                    help="discard changes made by hand in the tree")
     args = ap.parse_args()
 
     global IDENT_NAME, IDENT_EMAIL
@@ -270,7 +287,7 @@ def main():
         die(f"base {args.base} does not exist")
     make_base(args.base, args.tree)
     tip, n = build_commits(args.repo, args.tree, date)
-    changed = checkout(args.tree, tip)
+    changed = checkout(args.tree, tip, args.force)
     print(f"mktree: {args.tree} at lw-mm {tip[:12]} ({n} patches on lw-base)"
           + ("" if changed else ", unchanged"))
 

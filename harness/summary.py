@@ -15,6 +15,8 @@ import sys
 
 # Suites that must have run; a missing suite is a failure, not a pass.
 REQUIRED_SUITES = ("xmem",)
+# Stages that must have left a result file (check.result unless --no-check).
+REQUIRED_RESULTS = ("kunit-run", "kunit-console")
 
 
 def kunit_counts(path, failures):
@@ -67,8 +69,13 @@ def main():
                     failures.append(f"{stage}: {line[7:].strip()}")
         print(f"{stage}: {ok} passed, {bad} failed")
         passed, failed = passed + ok, failed + bad
-    if need_check and not glob.glob(os.path.join(results, "check.result")):
-        failures.append("check: did not run")
+    required = REQUIRED_RESULTS + (("check",) if need_check else ())
+    for stage in required:
+        if not os.path.exists(os.path.join(results, stage + ".result")):
+            failures.append(f"{stage}: did not run")
+            failed += 1
+    if k["PASS"] == 0:
+        failures.append("kunit: no test passed")
         failed += 1
     for f in failures:
         print(f"FAILED: {f}")
