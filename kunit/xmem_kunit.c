@@ -7,7 +7,9 @@
  * are checked on the pages themselves and on the kernel's
  * nr_foll_pin_acquired/released counters; memlock charges on the user's
  * locked_vm and the mm's pinned_vm.  Tracepoint probes registered in
- * suite_init capture the events, as mm/kfence/kfence_test.c does.
+ * suite_init capture the events, as mm/kfence/kfence_test.c does, and are
+ * reset before each test.  Descriptors come from new_dp(), which detaches
+ * them when the test ends, so a failed assertion leaves nothing pinned.
  */
 
 #include <kunit/test.h>
@@ -454,9 +456,10 @@ static void test_lw_memlock_charge_returned(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
 	struct user_struct *user = current_user();
+	struct xmem *dp = new_dp(test);
+	/* No ASSERT from here to revert_creds(). */
 	const struct cred *old = drop_ipc_lock(test);
 	long locked = atomic_long_read(&user->locked_vm);
-	struct xmem *dp = new_dp(test);
 
 	set_memlock_limit((locked + NPAGES) << PAGE_SHIFT);
 	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
@@ -472,10 +475,11 @@ static void test_lw_memlock_over_limit(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
 	struct user_struct *user = current_user();
+	struct xmem *dp = new_dp(test), *dp2 = new_dp(test), before;
+	/* No ASSERT from here to revert_creds(). */
 	const struct cred *old = drop_ipc_lock(test);
 	long locked = atomic_long_read(&user->locked_vm);
 	long pins = pins_outstanding();
-	struct xmem *dp = new_dp(test), *dp2 = new_dp(test), before;
 
 	set_memlock_limit((locked + NPAGES - 1) << PAGE_SHIFT);
 	before = *dp;
