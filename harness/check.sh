@@ -29,22 +29,8 @@ result() {	# result NAME STATUS [DETAIL-FILE]
 }
 
 # New kernel files, at their kernel paths (the Add: lines of patches/*.commit,
-# mapped by harness/mktree.py's rule).
-new_files=$(python3 - "$repo" <<'PY'
-import sys, os
-sys.path.insert(0, os.path.join(sys.argv[1], "harness"))
-import mktree
-for name in sorted(os.listdir(os.path.join(sys.argv[1], "patches"))):
-    if name.endswith(".commit"):
-        with open(os.path.join(sys.argv[1], "patches", name)) as f:
-            for line in f:
-                if not line.strip():
-                    break
-                if line.startswith("Add:"):
-                    for p in line.split()[1:]:
-                        print(mktree.kernel_path(p))
-PY
-) || new_files=""
+# mapped by harness/mktree.py's rule, which also lists them).
+new_files=$(python3 "$repo/harness/mktree.py" --list-new-files) || new_files=""
 if [ -z "$new_files" ] || ! printf '%s\n' $new_files | grep -q '[.]c$'; then
 	echo "not ok list of new kernel files (patches/*.commit Add: lines)" >> "$out"
 	echo "check: no new kernel files found in patches/*.commit" >&2
@@ -113,9 +99,9 @@ else
 	kmake W=1 C=2 $objs > "$tmp/build" 2>&1
 	brc=$?
 	cat "$tmp/build" >> "$log"
+	pat=$(printf '%s\n' $new_files | sed 's/[.]/[.]/g' | paste -sd'|')
 	for o in $objs; do
 		src=${o%.o}.c
-		pat=$(printf '%s\n' $new_files | sed 's/[.]/[.]/g' | paste -sd'|')
 		grep -E "($pat):[0-9]+(:[0-9]+)?: (warning|error|note)" "$tmp/build" \
 			| grep -F "$src" > "$tmp/w" || true
 		# Diagnostics in new headers count against every object that includes them.

@@ -121,6 +121,14 @@ def is_git(path):
     return os.path.isdir(path) and os.path.exists(os.path.join(path, ".git"))
 
 
+def new_files(repo):
+    """Kernel paths of the files added by patches/*.commit, in series order."""
+    patchdir = os.path.join(repo, "patches")
+    for name in sorted(f for f in os.listdir(patchdir) if f.endswith(".commit")):
+        for f in parse_commit(os.path.join(patchdir, name))["Add"]:
+            yield kernel_path(f)
+
+
 def base_identity(base):
     if os.path.isdir(base):
         if is_git(base):
@@ -265,12 +273,20 @@ def checkout(tree, tip, force):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--base", required=True, help="tarball, directory or git tree")
-    ap.add_argument("--tree", required=True, help="patched tree to create/update")
+    ap.add_argument("--base", help="tarball, directory or git tree")
+    ap.add_argument("--tree", help="patched tree to create/update")
+    ap.add_argument("--list-new-files", action="store_true",
+                    help="print the kernel paths of the files the series adds, and exit")
     ap.add_argument("--repo", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     ap.add_argument("--force", action="store_true",
                     help="discard changes made by hand in the tree")
     args = ap.parse_args()
+    if args.list_new_files:
+        for path in new_files(args.repo):
+            print(path)
+        return
+    if not args.base or not args.tree:
+        ap.error("--base and --tree are required")
 
     global IDENT_NAME, IDENT_EMAIL
     with open(os.path.join(args.repo, "patches", "AUTHOR")) as f:
