@@ -1,0 +1,897 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ldata: NUMA-aware pools of pinned, cache-aligned elements (AIX ldata).
+ *
+ * Layout.  A pool reserves one sparse vmalloc area, cut into one span per
+ * sub-pool (one per node with memory).  A span is the sub-pool's maxcount
+ * elements rounded up to a power of two, so the sub-pool of any address is
+ * a shift away; only the part that holds elements made so far is mapped,
+ * with pages of that node:
+ *
+ *   base                    base + span                base + 2 * span
+ *   | e0 e1 e2 ... e(cap-1) . . . unmapped . . . | e0 e1 ... | . . .
+ *   |<-------------- sub-pool 0 (node 0) ------->|<-- sub-pool 1 (node 1)
+ *
+ * So ldata_free() checks any pointer in O(1) with arithmetic alone (range,
+ * shift, a reciprocal division by the stride), without reading memory it
+ * may not own, and a sub-pool grows page by page with no high-order
+ * allocation.  The free lists are stacks of u32 element indices, so no
+ * element is ever written by the pool and a stray pointer can never be
+ * linked into a free list.
+ *
+ * Locking.  Three kinds of state, no lock nesting other than cache -> node:
+ *
+ *  - struct ldata_pcp, per CPU: a cache of up to LDATA_PCP_MAX free
+ *    elements of one sub-pool (normally the CPU's numa_mem_id() node).
+ *    pcp->lock guards it.  The CPU's own fast path takes it only with
+ *    raw_spin_trylock(), from any context, without disabling interrupts:
+ *    an interrupt that finds the lock held by the code it interrupted
+ *    simply goes to the node's sub-pool instead.  So the fast path is one
+ *    uncontended atomic on a local cache line, cheaper than disabling
+ *    interrupts around the per-CPU ring operations that objpool does.
+ *    Other CPUs take a cache's lock only to reclaim its elements when the
+ *    node has run dry (ldata_reclaim()): with raw_spin_lock_irqsave() from
+ *    task context, where the caller cannot be interrupting a holder, and
+ *    with a trylock otherwise, so no waiter ever holds what a holder waits
+ *    for.  Lockdep sees every acquisition in interrupt context as a trylock,
+ *    which is what makes the irq-unsafe use from task context legitimate.
+ *  - struct ldata_subpool, per node, in that node's memory: sp->lock (a
+ *    raw spinlock, always taken with interrupts disabled) guards the
+ *    stack of free indices and the counters.  It may be taken while a
+ *    pcp->lock is held (refill, drain), never the other way round.
+ *  - pool->grow_mutex serialises ldata_grow() and ldata_destroy() against
+ *    each other, and the mapping of a sub-pool's pages.  sp->capacity is
+ *    raised under sp->lock after the new pages are mapped, and read with
+ *    READ_ONCE() by the pointer check: an index below it is an element.
+ *
+ * Elements in a CPU's cache count as free, for statistics and for
+ * ldata_destroy(); ldata_alloc() reclaims them before it returns NULL.
+ */
+
+#define pr_fmt(fmt) "ldata: " fmt
+
+#include <linux/cache.h>
+#include <linux/debugfs.h>
+#include <linux/export.h>
+#include <linux/gfp.h>
+#include <linux/list.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/nodemask.h>
+#include <linux/overflow.h>
+#include <linux/percpu.h>
+#include <linux/rculist.h>
+#include <linux/reciprocal_div.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/topology.h>
+#include <linux/vmalloc.h>
+#include <kunit/static_stub.h>
+
+#include "ldata_internal.h"
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/ldata.h>
+
+EXPORT_TRACEPOINT_SYMBOL_GPL(ldata_create);
+EXPORT_TRACEPOINT_SYMBOL_GPL(ldata_alloc);
+EXPORT_TRACEPOINT_SYMBOL_GPL(ldata_free);
+EXPORT_TRACEPOINT_SYMBOL_GPL(ldata_grow);
+EXPORT_TRACEPOINT_SYMBOL_GPL(ldata_destroy);
+EXPORT_TRACEPOINT_SYMBOL_GPL(ldata_misuse);
+
+/* Element states, CONFIG_LDATA_DEBUG: makes a double free detectable. */
+enum ldata_state {
+	LDATA_FREE,
+	LDATA_ALLOCATED,
+};
+
+/* Elements pushed per sp->lock hold when a grow publishes them. */
+#define LDATA_COMMIT_BATCH	256
+
+struct ldata_pcp {
+	raw_spinlock_t lock;
+	unsigned int count;		/* free indices in idx[]; pcp->lock */
+	int sp;				/* sub-pool of those indices; pcp->lock */
+	u32 idx[LDATA_PCP_MAX];		/* pcp->lock */
+};
+
+struct ldata_subpool {
+	raw_spinlock_t lock;
+	u32 *stack;			/* free indices, [0, nr_free); sp->lock */
+	long nr_free;			/* sp->lock */
+	long capacity;			/* sp->lock and grow_mutex; READ_ONCE */
+	long high_water;		/* sp->lock */
+	unsigned long failed;		/* sp->lock */
+	unsigned long grows;		/* sp->lock */
+	unsigned long mapped;		/* bytes mapped from start; grow_mutex */
+	unsigned long start;		/* address of element 0 */
+	struct page **pages;		/* the mapped pages; grow_mutex */
+	u8 *state;			/* CONFIG_LDATA_DEBUG; try_cmpxchg() */
+	int nid;
+};
+
+struct ldata {
+	unsigned long base;		/* start of the reservation */
+	unsigned long len;		/* nr_sp spans */
+	unsigned int span_shift;
+	u32 stride;
+	struct reciprocal_value recip;	/* of stride */
+	struct ldata_pcp __percpu *pcp;
+	struct ldata_subpool **sp;	/* nr_sp, each on its node */
+	int nr_sp;
+	s16 *node_sp;			/* nr_node_ids: nid -> sp, or -1 */
+	struct vm_struct *area;
+	size_t size;
+	long maxcount;
+	kkey_t kkey;
+	unsigned int id;
+	unsigned long caller;
+	struct mutex grow_mutex;
+	struct list_head list;		/* ldata_pools; ldata_lock, RCU */
+	struct dentry *dentry;
+	struct rcu_head rcu;
+};
+
+static DEFINE_MUTEX(ldata_lock);	/* ldata_pools, ldata_next_id, debugfs */
+static LIST_HEAD(ldata_pools);
+static unsigned int ldata_next_id;
+static struct dentry *ldata_debugfs;
+static atomic_long_t ldata_pages = ATOMIC_LONG_INIT(0);
+
+static inline struct ldata_subpool *ldata_sp(struct ldata *pool, int spi)
+{
+	return pool->sp[spi];
+}
+
+static inline void *ldata_elem(struct ldata *pool, int spi, u32 idx)
+{
+	return (void *)(pool->base + ((unsigned long)spi << pool->span_shift) +
+			(unsigned long)idx * pool->stride);
+}
+
+static inline int ldata_sp_nid(struct ldata *pool, int spi)
+{
+	return spi < 0 ? NUMA_NO_NODE : ldata_sp(pool, spi)->nid;
+}
+
+/*
+ * ldata_lookup - the sub-pool and index of @elem, or -LDATA_MISUSE_* when
+ * it is not an element of @pool.  Arithmetic only: @elem is never read.
+ */
+static inline int ldata_lookup(struct ldata *pool, const void *elem, u32 *idx)
+{
+	unsigned long off = (unsigned long)elem - pool->base;
+	unsigned int spi;
+	u32 in, i;
+
+	if (unlikely(off >= pool->len))
+		return -LDATA_MISUSE_FOREIGN;
+	spi = off >> pool->span_shift;
+	in = off & ((1UL << pool->span_shift) - 1);
+	i = reciprocal_divide(in, pool->recip);
+	if (unlikely(i * pool->stride != in))
+		return -LDATA_MISUSE_MISALIGNED;
+	if (unlikely(i >= READ_ONCE(ldata_sp(pool, spi)->capacity)))
+		return -LDATA_MISUSE_FOREIGN;
+	*idx = i;
+	return spi;
+}
+
+/* The pool whose reservation holds @elem, for a refused free; RCU. */
+static struct ldata *ldata_owner(const void *elem)
+{
+	unsigned long addr = (unsigned long)elem;
+	struct ldata *pool;
+
+	list_for_each_entry_rcu(pool, &ldata_pools, list)
+		if (addr - pool->base < pool->len)
+			return pool;
+	return NULL;
+}
+
+static const char * const ldata_misuse_names[] = {
+	[LDATA_MISUSE_FOREIGN] = "not an element of any pool",
+	[LDATA_MISUSE_WRONG_POOL] = "an element of another pool",
+	[LDATA_MISUSE_MISALIGNED] = "not the start of an element",
+	[LDATA_MISUSE_DOUBLE_FREE] = "already free",
+};
+
+/*
+ * ldata_refuse - report a free of @elem that ldata_free() refused for
+ * @kind: an ldata_misuse event every time, a warning once.
+ */
+static noinline void ldata_refuse(struct ldata *pool, const void *elem,
+				  int kind, int spi, unsigned long ip)
+{
+	struct ldata *owner = NULL;
+
+	if (kind == LDATA_MISUSE_FOREIGN) {
+		rcu_read_lock();
+		owner = ldata_owner(elem);
+		if (owner)
+			kind = LDATA_MISUSE_WRONG_POOL;
+		rcu_read_unlock();
+	}
+	trace_ldata_misuse(pool, elem, ip, kind, 1, owner,
+			   ldata_sp_nid(pool, spi), numa_node_id());
+	WARN_ONCE(1, "pool %u: ldata_free(%p) from %pS refused: %s\n",
+		  pool->id, elem, (void *)ip, ldata_misuse_names[kind]);
+}
+
+/* CONFIG_LDATA_DEBUG: move element @idx of @sp from @from to @to. */
+static inline bool ldata_debug_move(struct ldata_subpool *sp, u32 idx,
+				    u8 from, u8 to)
+{
+	if (!IS_ENABLED(CONFIG_LDATA_DEBUG))
+		return true;
+	return try_cmpxchg(&sp->state[idx], &from, to);
+}
+
+/* Take up to @n free indices of @sp into @idx; the number taken. */
+static unsigned int ldata_sp_take(struct ldata_subpool *sp, u32 *idx,
+				  unsigned int n)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&sp->lock, flags);
+	n = min_t(long, n, sp->nr_free);
+	sp->nr_free -= n;
+	memcpy(idx, &sp->stack[sp->nr_free], n * sizeof(*idx));
+	sp->high_water = max(sp->high_water, sp->capacity - sp->nr_free);
+	raw_spin_unlock_irqrestore(&sp->lock, flags);
+	return n;
+}
+
+/* Return @n indices to @sp's stack. */
+static void ldata_sp_put(struct ldata_subpool *sp, const u32 *idx,
+			 unsigned int n)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&sp->lock, flags);
+	memcpy(&sp->stack[sp->nr_free], idx, n * sizeof(*idx));
+	sp->nr_free += n;
+	raw_spin_unlock_irqrestore(&sp->lock, flags);
+}
+
+/* Move the @n oldest indices of @pcp (locked) back to their sub-pool. */
+static void ldata_pcp_drain(struct ldata *pool, struct ldata_pcp *pcp,
+			    unsigned int n)
+{
+	ldata_sp_put(ldata_sp(pool, pcp->sp), pcp->idx, n);
+	pcp->count -= n;
+	memmove(pcp->idx, &pcp->idx[n], pcp->count * sizeof(pcp->idx[0]));
+}
+
+/*
+ * ldata_reclaim - move every element of sub-pool @spi cached by any CPU
+ * back to the sub-pool.  Called with no pcp->lock held.  In task context
+ * it waits for a busy cache; elsewhere it skips it, as the caller may
+ * have interrupted that cache's holder.
+ */
+static void ldata_reclaim(struct ldata *pool, int spi)
+{
+	bool may_wait = in_task();
+	unsigned long flags;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct ldata_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
+
+		if (!data_race(pcp->count) || data_race(pcp->sp) != spi)
+			continue;
+		if (may_wait) {
+			raw_spin_lock_irqsave(&pcp->lock, flags);
+		} else {
+			local_irq_save(flags);
+			if (!raw_spin_trylock(&pcp->lock)) {
+				local_irq_restore(flags);
+				continue;
+			}
+		}
+		if (pcp->sp == spi && pcp->count)
+			ldata_pcp_drain(pool, pcp, pcp->count);
+		raw_spin_unlock_irqrestore(&pcp->lock, flags);
+	}
+}
+
+/* ldata_alloc() without a cache: one element of @spi, reclaiming if dry. */
+static void *ldata_alloc_slow(struct ldata *pool, int spi)
+{
+	struct ldata_subpool *sp = ldata_sp(pool, spi);
+	unsigned long flags;
+	u32 idx;
+
+	if (ldata_sp_take(sp, &idx, 1))
+		return ldata_elem(pool, spi, idx);
+	ldata_reclaim(pool, spi);
+	if (ldata_sp_take(sp, &idx, 1))
+		return ldata_elem(pool, spi, idx);
+	raw_spin_lock_irqsave(&sp->lock, flags);
+	sp->failed++;
+	raw_spin_unlock_irqrestore(&sp->lock, flags);
+	return NULL;
+}
+
+/*
+ * ldata_alloc_refill - the locked cache @pcp of this CPU holds nothing for
+ * sub-pool @spi: give back what it holds of another sub-pool, refill it
+ * with a batch and take one.  Unlocks @pcp.
+ */
+static void *ldata_alloc_refill(struct ldata *pool, struct ldata_pcp *pcp,
+				int spi)
+	__releases(&pcp->lock)
+{
+	unsigned int n;
+
+	if (pcp->count)
+		ldata_pcp_drain(pool, pcp, pcp->count);
+	pcp->sp = spi;
+	n = ldata_sp_take(ldata_sp(pool, spi), pcp->idx, LDATA_PCP_BATCH);
+	if (n) {
+		pcp->count = n - 1;
+		n = pcp->idx[n - 1];
+		raw_spin_unlock(&pcp->lock);
+		return ldata_elem(pool, spi, n);
+	}
+	raw_spin_unlock(&pcp->lock);
+	return ldata_alloc_slow(pool, spi);
+}
+
+/**
+ * ldata_alloc() - allocate an element of the caller's node
+ * @pool: the pool
+ *
+ * Takes a free element of the sub-pool of the node the caller runs on
+ * (numa_mem_id()).  Never grows the pool, never calls the page allocator
+ * and never takes another node's element.  The element is cache-line
+ * aligned; its contents are what its previous user left (zero when new).
+ *
+ * Context: Any context but NMI, including hard interrupts and with
+ * interrupts disabled.  Does not sleep.
+ * Return: the element, or NULL if the caller's node has no free element
+ * (or no sub-pool).
+ */
+void *ldata_alloc(ldata_t pool)
+{
+	struct ldata_pcp *pcp = raw_cpu_ptr(pool->pcp);
+	int spi = pool->node_sp[numa_mem_id()];
+	void *elem = NULL;
+	u32 idx;
+
+	if (unlikely(spi < 0))
+		goto out;
+	if (raw_spin_trylock(&pcp->lock)) {
+		if (likely(pcp->sp == spi && pcp->count)) {
+			idx = pcp->idx[--pcp->count];
+			raw_spin_unlock(&pcp->lock);
+			elem = ldata_elem(pool, spi, idx);
+		} else {
+			elem = ldata_alloc_refill(pool, pcp, spi);
+		}
+	} else {
+		elem = ldata_alloc_slow(pool, spi);
+	}
+	if (IS_ENABLED(CONFIG_LDATA_DEBUG) && elem) {
+		ldata_lookup(pool, elem, &idx);
+		WARN_ON_ONCE(!ldata_debug_move(ldata_sp(pool, spi), idx,
+					       LDATA_FREE, LDATA_ALLOCATED));
+	}
+out:
+	trace_ldata_alloc(pool, elem, _RET_IP_, ldata_sp_nid(pool, spi),
+			  numa_node_id());
+	return elem;
+}
+EXPORT_SYMBOL_GPL(ldata_alloc);
+
+/**
+ * ldata_free() - return an element to its pool
+ * @pool: the pool that ldata_alloc() took @elem from
+ * @elem: the element; NULL is ignored
+ *
+ * The element goes back to the sub-pool of the node that owns its memory,
+ * whichever CPU frees it.  A pointer that is not an element of @pool (not
+ * in the pool, inside an element, an element of another pool, or, with
+ * CONFIG_LDATA_DEBUG, an element that is already free) is refused: it is
+ * never linked into a free list, an ldata_misuse event reports it and the
+ * first one warns.
+ *
+ * Context: Any context but NMI, including hard interrupts and with
+ * interrupts disabled.  Does not sleep.
+ */
+void ldata_free(ldata_t pool, void *elem)
+{
+	struct ldata_pcp *pcp;
+	u32 idx;
+	int spi;
+
+	if (unlikely(!elem))
+		return;
+	spi = ldata_lookup(pool, elem, &idx);
+	if (unlikely(spi < 0)) {
+		ldata_refuse(pool, elem, -spi, -1, _RET_IP_);
+		return;
+	}
+	if (unlikely(!ldata_debug_move(ldata_sp(pool, spi), idx,
+				       LDATA_ALLOCATED, LDATA_FREE))) {
+		ldata_refuse(pool, elem, LDATA_MISUSE_DOUBLE_FREE, spi,
+			     _RET_IP_);
+		return;
+	}
+	trace_ldata_free(pool, elem, _RET_IP_, ldata_sp_nid(pool, spi),
+			 numa_node_id());
+
+	pcp = raw_cpu_ptr(pool->pcp);
+	if (data_race(pcp->sp) == spi && raw_spin_trylock(&pcp->lock)) {
+		if (likely(pcp->sp == spi)) {
+			if (unlikely(pcp->count == LDATA_PCP_MAX))
+				ldata_pcp_drain(pool, pcp, LDATA_PCP_BATCH);
+			pcp->idx[pcp->count++] = idx;
+			raw_spin_unlock(&pcp->lock);
+			return;
+		}
+		raw_spin_unlock(&pcp->lock);
+	}
+	/* Another node's element, or this CPU's cache is busy. */
+	ldata_sp_put(ldata_sp(pool, spi), &idx, 1);
+}
+EXPORT_SYMBOL_GPL(ldata_free);
+
+/*
+ * ldata_alloc_page - one zeroed page of node @nid for a sub-pool.  Never
+ * falls back to another node, never wakes the OOM killer: a pool that
+ * cannot grow reports -ENOMEM.  The KUnit suite redirects it.
+ */
+VISIBLE_IF_KUNIT struct page *ldata_alloc_page(int nid)
+{
+	KUNIT_STATIC_STUB_REDIRECT(ldata_alloc_page, nid);
+	return alloc_pages_node(nid, GFP_KERNEL | __GFP_THISNODE | __GFP_ZERO |
+				__GFP_RETRY_MAYFAIL | __GFP_NOWARN, 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(ldata_alloc_page);
+
+/* Unmap and free @sp's pages from byte @from of its span on. */
+static void ldata_sp_unmap(struct ldata *pool, struct ldata_subpool *sp,
+			   unsigned long from)
+{
+	unsigned long first = from >> PAGE_SHIFT;
+	unsigned long last = sp->mapped >> PAGE_SHIFT;
+	unsigned long i;
+
+	if (first >= last)
+		return;
+	vm_area_unmap_pages(pool->area, sp->start + from,
+			    sp->start + sp->mapped);
+	for (i = first; i < last; i++) {
+		__free_page(sp->pages[i]);
+		sp->pages[i] = NULL;
+	}
+	atomic_long_sub(last - first, &ldata_pages);
+	sp->mapped = from;
+}
+
+/*
+ * ldata_sp_map - map pages of @sp's node so that its first @capacity
+ * elements exist.  On failure nothing new stays mapped or allocated.
+ */
+static int ldata_sp_map(struct ldata *pool, struct ldata_subpool *sp,
+			long capacity)
+{
+	unsigned long old = sp->mapped;
+	unsigned long end = PAGE_ALIGN(capacity * pool->stride);
+	unsigned long i, first = old >> PAGE_SHIFT;
+	int err;
+
+	for (i = first; i < end >> PAGE_SHIFT; i++) {
+		sp->pages[i] = ldata_alloc_page(sp->nid);
+		if (!sp->pages[i])
+			goto fail;
+	}
+	err = vm_area_map_pages(pool->area, sp->start + old, sp->start + end,
+				&sp->pages[first]);
+	if (err)
+		goto fail;
+	atomic_long_add((end - old) >> PAGE_SHIFT, &ldata_pages);
+	sp->mapped = end;
+	return 0;
+fail:
+	while (i-- > first) {
+		__free_page(sp->pages[i]);
+		sp->pages[i] = NULL;
+	}
+	return -ENOMEM;
+}
+
+/* Publish elements [old capacity, @capacity) of @sp as free. */
+static void ldata_sp_commit(struct ldata_subpool *sp, long capacity)
+{
+	unsigned long flags;
+	long i = sp->capacity;
+
+	while (i < capacity) {
+		long end = min(i + LDATA_COMMIT_BATCH, capacity);
+
+		raw_spin_lock_irqsave(&sp->lock, flags);
+		WRITE_ONCE(sp->capacity, end);
+		for (; i < end; i++)
+			sp->stack[sp->nr_free++] = i;
+		raw_spin_unlock_irqrestore(&sp->lock, flags);
+	}
+	raw_spin_lock_irqsave(&sp->lock, flags);
+	sp->grows++;
+	raw_spin_unlock_irqrestore(&sp->lock, flags);
+}
+
+/*
+ * ldata_grow_locked - give every sub-pool @count more elements, or none.
+ * Caller holds grow_mutex and has checked @count.
+ */
+static int ldata_grow_locked(struct ldata *pool, long count)
+{
+	long old = ldata_sp(pool, 0)->capacity, capacity = old + count;
+	int i, err = 0;
+
+	for (i = 0; i < pool->nr_sp; i++) {
+		err = ldata_sp_map(pool, ldata_sp(pool, i), capacity);
+		if (err)
+			break;
+	}
+	if (err) {
+		/* Each sub-pool had exactly its old elements' pages mapped. */
+		while (i-- > 0)
+			ldata_sp_unmap(pool, ldata_sp(pool, i),
+				       PAGE_ALIGN(old * pool->stride));
+		return err;
+	}
+	for (i = 0; i < pool->nr_sp; i++)
+		ldata_sp_commit(ldata_sp(pool, i), capacity);
+	return 0;
+}
+
+/**
+ * ldata_grow() - add elements to every sub-pool of a pool
+ * @pool: the pool
+ * @count: elements to add to each sub-pool
+ *
+ * All sub-pools grow, or none does: on failure nothing new is mapped or
+ * allocated.
+ *
+ * Context: Process context; takes a mutex and allocates with GFP_KERNEL.
+ * Return: 0; -EINVAL if @count <= 0 or a sub-pool would exceed maxcount;
+ * -ENOMEM if a node is out of memory.
+ */
+int ldata_grow(ldata_t pool, long count)
+{
+	long capacity;
+	int err;
+
+	might_sleep();
+	mutex_lock(&pool->grow_mutex);
+	capacity = ldata_sp(pool, 0)->capacity;
+	if (count <= 0 || count > pool->maxcount - capacity)
+		err = -EINVAL;
+	else
+		err = ldata_grow_locked(pool, count);
+	if (!err)
+		capacity += count;
+	mutex_unlock(&pool->grow_mutex);
+	trace_ldata_grow(pool, count, capacity, err);
+	return err;
+}
+EXPORT_SYMBOL_GPL(ldata_grow);
+
+static struct ldata_subpool *ldata_sp_create(struct ldata *pool, int nid,
+					     int spi)
+{
+	unsigned long span = 1UL << pool->span_shift;
+	struct ldata_subpool *sp;
+
+	sp = kzalloc_node(sizeof(*sp), GFP_KERNEL, nid);
+	if (!sp)
+		return NULL;
+	raw_spin_lock_init(&sp->lock);
+	sp->nid = nid;
+	sp->start = pool->base + spi * span;
+	sp->stack = kvmalloc_node(array_size(pool->maxcount, sizeof(*sp->stack)),
+				  GFP_KERNEL, nid);
+	sp->pages = kvcalloc_node(PAGE_ALIGN(pool->maxcount * pool->stride) >>
+				  PAGE_SHIFT, sizeof(*sp->pages), GFP_KERNEL,
+				  nid);
+	if (IS_ENABLED(CONFIG_LDATA_DEBUG))
+		sp->state = kvzalloc_node(pool->maxcount, GFP_KERNEL, nid);
+	if (!sp->stack || !sp->pages ||
+	    (IS_ENABLED(CONFIG_LDATA_DEBUG) && !sp->state)) {
+		kvfree(sp->state);
+		kvfree(sp->pages);
+		kvfree(sp->stack);
+		kfree(sp);
+		return NULL;
+	}
+	return sp;
+}
+
+static void ldata_sp_destroy(struct ldata *pool, struct ldata_subpool *sp)
+{
+	ldata_sp_unmap(pool, sp, 0);
+	kvfree(sp->state);
+	kvfree(sp->pages);
+	kvfree(sp->stack);
+	kfree(sp);
+}
+
+/* Everything of @pool but its registration; pages must be unmapped. */
+static void ldata_free_pool(struct ldata *pool)
+{
+	int i;
+
+	for (i = 0; i < pool->nr_sp; i++)
+		if (pool->sp[i])
+			ldata_sp_destroy(pool, pool->sp[i]);
+	if (pool->area)
+		free_vm_area(pool->area);
+	free_percpu(pool->pcp);
+	kfree(pool->node_sp);
+	kfree(pool->sp);
+	kfree_rcu(pool, rcu);
+}
+
+/* The pool's reservation, sub-pools and per-CPU caches; no elements yet. */
+static int ldata_alloc_pool(struct ldata *pool)
+{
+	int nid, cpu, spi = 0;
+
+	pool->nr_sp = num_node_state(N_MEMORY);
+	pool->sp = kcalloc(pool->nr_sp, sizeof(*pool->sp), GFP_KERNEL);
+	pool->node_sp = kmalloc_array(nr_node_ids, sizeof(*pool->node_sp),
+				      GFP_KERNEL);
+	pool->pcp = alloc_percpu(struct ldata_pcp);
+	if (!pool->sp || !pool->node_sp || !pool->pcp)
+		return -ENOMEM;
+	pool->len = (unsigned long)pool->nr_sp << pool->span_shift;
+	pool->area = get_vm_area(pool->len, VM_SPARSE);
+	if (!pool->area)
+		return -ENOMEM;
+	pool->base = (unsigned long)pool->area->addr;
+
+	for (nid = 0; nid < nr_node_ids; nid++)
+		pool->node_sp[nid] = -1;
+	for_each_node_state(nid, N_MEMORY) {
+		if (spi == pool->nr_sp)
+			break;
+		pool->sp[spi] = ldata_sp_create(pool, nid, spi);
+		if (!pool->sp[spi])
+			return -ENOMEM;
+		pool->node_sp[nid] = spi++;
+	}
+	pool->nr_sp = spi;
+	for_each_possible_cpu(cpu) {
+		struct ldata_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
+
+		raw_spin_lock_init(&pcp->lock);
+		pcp->sp = pool->node_sp[cpu_to_mem(cpu)];
+	}
+	return 0;
+}
+
+static int ldata_stats_show(struct seq_file *m, void *v)
+{
+	struct ldata *pool = m->private;
+	struct ldata_node_stats st;
+	int i;
+
+	seq_printf(m, "id %u size %zu stride %u maxcount %ld kkey %u creator %pS\n",
+		   pool->id, pool->size, pool->stride, pool->maxcount,
+		   pool->kkey, (void *)pool->caller);
+	seq_puts(m, "node capacity in_use free cached high_water failed grows\n");
+	for (i = 0; i < pool->nr_sp; i++) {
+		ldata_node_stats(pool, ldata_sp(pool, i)->nid, &st);
+		seq_printf(m, "%d %ld %ld %ld %ld %ld %lu %lu\n", st.nid,
+			   st.capacity, st.in_use, st.free, st.cached,
+			   st.high_water, st.failed, st.grows);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ldata_stats);
+
+/* Make @pool visible: ldata_pools (for refused frees) and debugfs. */
+static void ldata_register(struct ldata *pool)
+{
+	char name[16];
+
+	mutex_lock(&ldata_lock);
+	pool->id = ldata_next_id++;
+	list_add_tail_rcu(&pool->list, &ldata_pools);
+	if (!ldata_debugfs)
+		ldata_debugfs = debugfs_create_dir("ldata", NULL);
+	snprintf(name, sizeof(name), "%u", pool->id);
+	pool->dentry = debugfs_create_file(name, 0400, ldata_debugfs, pool,
+					   &ldata_stats_fops);
+	mutex_unlock(&ldata_lock);
+}
+
+/* The checks of ldata_create() on its arguments; the stride, or -EINVAL. */
+static long ldata_check(size_t size, long initcount, long maxcount,
+			kkey_t kkey, ldata_t *ldatap)
+{
+	size_t stride, bytes;
+
+	if (!ldatap || !size || size > LDATA_MAX_SIZE || initcount <= 0 ||
+	    maxcount < initcount || kkey > LDATA_KKEY_MAX)
+		return -EINVAL;
+	stride = ALIGN(size, SMP_CACHE_BYTES);
+	if (check_mul_overflow(stride, (size_t)maxcount, &bytes) ||
+	    bytes > LDATA_MAX_SUBPOOL)
+		return -EINVAL;
+	return stride;
+}
+
+/**
+ * ldata_create() - create an ldata pool
+ * @size: bytes per element, 1 to %LDATA_MAX_SIZE; rounded up to a
+ *	multiple of the cache line
+ * @initcount: elements pre-allocated in each sub-pool, at least 1
+ * @maxcount: most elements a sub-pool may hold, at least @initcount; the
+ *	rounded size times @maxcount may not exceed %LDATA_MAX_SUBPOOL
+ * @kkey: storage key, 0 to %LDATA_KKEY_MAX; recorded, not enforced
+ * @ldatap: where the handle is stored on success
+ *
+ * Creates one sub-pool per node with memory, each holding @initcount
+ * elements backed by pages of that node.  Every element is pinned kernel
+ * memory, cache-line aligned.
+ *
+ * Context: Process context; allocates with GFP_KERNEL.
+ * Return: 0 and the handle in *@ldatap; -EINVAL for bad arguments (above,
+ * or a NULL @ldatap); -ENOMEM.  *@ldatap is untouched on error.
+ */
+int ldata_create(size_t size, long initcount, long maxcount, kkey_t kkey,
+		 ldata_t *ldatap)
+{
+	struct ldata *pool = NULL;
+	long stride;
+	int err;
+
+	might_sleep();
+	stride = ldata_check(size, initcount, maxcount, kkey, ldatap);
+	if (stride < 0) {
+		err = stride;
+		goto out;
+	}
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool) {
+		err = -ENOMEM;
+		goto out;
+	}
+	pool->size = size;
+	pool->stride = stride;
+	pool->recip = reciprocal_value(stride);
+	pool->maxcount = maxcount;
+	pool->kkey = kkey;
+	pool->caller = _RET_IP_;
+	pool->span_shift = order_base_2(PAGE_ALIGN(stride * maxcount));
+	mutex_init(&pool->grow_mutex);
+
+	err = ldata_alloc_pool(pool);
+	if (!err)
+		err = ldata_grow_locked(pool, initcount);
+	if (err) {
+		ldata_free_pool(pool);
+		pool = NULL;
+		goto out;
+	}
+	ldata_register(pool);
+	*ldatap = pool;
+out:
+	trace_ldata_create(pool, pool ? pool->id : 0, size,
+			   stride < 0 ? 0 : stride, initcount, maxcount, kkey,
+			   pool ? pool->nr_sp : 0, err);
+	return err;
+}
+EXPORT_SYMBOL_GPL(ldata_create);
+
+/**
+ * ldata_destroy() - free a pool and all its memory
+ * @pool: the pool
+ *
+ * Every element should have been freed.  Those still allocated are
+ * reported (an ldata_misuse event with their count, a warning once) and
+ * their memory is freed with the rest: they must not be used again.
+ *
+ * Context: Process context; may sleep.  Nothing may use @pool concurrently
+ * or afterwards.
+ */
+void ldata_destroy(ldata_t pool)
+{
+	struct ldata_node_stats st;
+	long live = 0;
+	int i;
+
+	might_sleep();
+	mutex_lock(&ldata_lock);
+	list_del_rcu(&pool->list);
+	debugfs_remove(pool->dentry);
+	mutex_unlock(&ldata_lock);
+
+	for (i = 0; i < pool->nr_sp; i++) {
+		ldata_node_stats(pool, ldata_sp(pool, i)->nid, &st);
+		live += st.in_use;
+	}
+	trace_ldata_destroy(pool, pool->id, live);
+	if (live) {
+		trace_ldata_misuse(pool, NULL, _RET_IP_,
+				   LDATA_MISUSE_DESTROY_LIVE, live, NULL,
+				   NUMA_NO_NODE, numa_node_id());
+		WARN_ONCE(1, "pool %u destroyed by %pS with %ld elements allocated\n",
+			  pool->id, (void *)_RET_IP_, live);
+	}
+	/* Readers of ldata_pools look at base and len only: they may stay. */
+	ldata_free_pool(pool);
+}
+EXPORT_SYMBOL_GPL(ldata_destroy);
+
+/**
+ * ldata_node_stats() - the counters of one sub-pool
+ * @pool: the pool
+ * @nid: the node
+ * @st: filled in
+ *
+ * The free count includes the elements cached by every CPU, read without
+ * their locks: exact when the pool is quiet, a snapshot otherwise.
+ *
+ * Context: Any context but NMI.
+ * Return: 0, or -ENOENT if @nid has no sub-pool.
+ */
+int ldata_node_stats(ldata_t pool, int nid, struct ldata_node_stats *st)
+{
+	struct ldata_subpool *sp;
+	unsigned long flags;
+	int spi, cpu;
+
+	if (nid < 0 || nid >= nr_node_ids || pool->node_sp[nid] < 0)
+		return -ENOENT;
+	spi = pool->node_sp[nid];
+	sp = ldata_sp(pool, spi);
+	st->cached = 0;
+	for_each_possible_cpu(cpu) {
+		struct ldata_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
+
+		if (data_race(pcp->sp) == spi)
+			st->cached += data_race(pcp->count);
+	}
+	raw_spin_lock_irqsave(&sp->lock, flags);
+	st->nid = nid;
+	st->capacity = sp->capacity;
+	st->free = sp->nr_free + st->cached;
+	st->high_water = sp->high_water;
+	st->failed = sp->failed;
+	st->grows = sp->grows;
+	raw_spin_unlock_irqrestore(&sp->lock, flags);
+	st->in_use = st->capacity - st->free;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ldata_node_stats);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Pages held by every ldata pool. */
+long ldata_nr_pages(void)
+{
+	return atomic_long_read(&ldata_pages);
+}
+EXPORT_SYMBOL_IF_KUNIT(ldata_nr_pages);
+
+/* Live pools. */
+int ldata_nr_pools(void)
+{
+	struct ldata *pool;
+	int n = 0;
+
+	mutex_lock(&ldata_lock);
+	list_for_each_entry(pool, &ldata_pools, list)
+		n++;
+	mutex_unlock(&ldata_lock);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(ldata_nr_pools);
+#endif
