@@ -39,8 +39,9 @@ REMAP = {
     # KUnit suites sit beside the code they test, as mm/kfence does.
     "kunit/": "mm/",
 }
-# Harness-only files under kunit/ (kunit.py profiles) are not part of the series.
-NOT_IN_SERIES_SUFFIXES = (".kunitconfig",)
+# Harness-only files under kunit/ (kunit.py profiles, the list of warnings
+# the suites provoke on purpose) are not part of the series.
+NOT_IN_SERIES_SUFFIXES = (".kunitconfig", "/expected-warnings")
 
 # The series' author and Signed-off-by identity: patches/AUTHOR, "Name <email>".
 IDENT_NAME = IDENT_EMAIL = ""

@@ -129,7 +129,7 @@ struct ldata {
 	kkey_t kkey;
 	unsigned int id;
 	unsigned long caller;
-	struct mutex grow_mutex;
+	struct mutex grow_mutex;	/* ldata_grow() against ldata_destroy() */
 	struct list_head list;		/* ldata_pools; ldata_lock, RCU */
 	struct dentry *dentry;
 	struct rcu_head rcu;
@@ -194,7 +194,7 @@ static struct ldata *ldata_owner(const void *elem)
 
 static const char * const ldata_misuse_names[] = {
 	[LDATA_MISUSE_FOREIGN] = "not an element of any pool",
-	[LDATA_MISUSE_WRONG_POOL] = "an element of another pool",
+	[LDATA_MISUSE_WRONG_POOL] = "a pointer into another pool",
 	[LDATA_MISUSE_MISALIGNED] = "not the start of an element",
 	[LDATA_MISUSE_DOUBLE_FREE] = "already free",
 };
@@ -211,6 +211,8 @@ static noinline void ldata_refuse(struct ldata *pool, const void *elem,
 	if (kind == LDATA_MISUSE_FOREIGN) {
 		rcu_read_lock();
 		owner = ldata_owner(elem);
+		if (owner == pool)
+			owner = NULL;
 		if (owner)
 			kind = LDATA_MISUSE_WRONG_POOL;
 		rcu_read_unlock();
@@ -281,6 +283,7 @@ static void ldata_reclaim(struct ldata *pool, int spi)
 	for_each_possible_cpu(cpu) {
 		struct ldata_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
 
+		/* A hint only: checked again under the lock. */
 		if (!data_race(pcp->count) || data_race(pcp->sp) != spi)
 			continue;
 		if (may_wait) {
@@ -425,6 +428,7 @@ void ldata_free(ldata_t pool, void *elem)
 			 numa_node_id());
 
 	pcp = raw_cpu_ptr(pool->pcp);
+	/* Unlocked peek at the cache's node, checked again under the lock. */
 	if (data_race(pcp->sp) == spi && raw_spin_trylock(&pcp->lock)) {
 		if (likely(pcp->sp == spi)) {
 			if (unlikely(pcp->count == LDATA_PCP_MAX))
@@ -485,6 +489,8 @@ static int ldata_sp_map(struct ldata *pool, struct ldata_subpool *sp,
 	unsigned long i, first = old >> PAGE_SHIFT;
 	int err;
 
+	if (end <= old)
+		return 0;	/* the new elements fit in mapped pages */
 	for (i = first; i < end >> PAGE_SHIFT; i++) {
 		sp->pages[i] = ldata_alloc_page(sp->nid);
 		if (!sp->pages[i])
@@ -520,9 +526,6 @@ static void ldata_sp_commit(struct ldata_subpool *sp, long capacity)
 			sp->stack[sp->nr_free++] = i;
 		raw_spin_unlock_irqrestore(&sp->lock, flags);
 	}
-	raw_spin_lock_irqsave(&sp->lock, flags);
-	sp->grows++;
-	raw_spin_unlock_irqrestore(&sp->lock, flags);
 }
 
 /*
@@ -551,6 +554,20 @@ static int ldata_grow_locked(struct ldata *pool, long count)
 	return 0;
 }
 
+static void ldata_count_grow(struct ldata *pool)
+{
+	unsigned long flags;
+	int i;
+
+	for (i = 0; i < pool->nr_sp; i++) {
+		struct ldata_subpool *sp = ldata_sp(pool, i);
+
+		raw_spin_lock_irqsave(&sp->lock, flags);
+		sp->grows++;
+		raw_spin_unlock_irqrestore(&sp->lock, flags);
+	}
+}
+
 /**
  * ldata_grow() - add elements to every sub-pool of a pool
  * @pool: the pool
@@ -575,8 +592,10 @@ int ldata_grow(ldata_t pool, long count)
 		err = -EINVAL;
 	else
 		err = ldata_grow_locked(pool, count);
-	if (!err)
+	if (!err) {
 		capacity += count;
+		ldata_count_grow(pool);
+	}
 	mutex_unlock(&pool->grow_mutex);
 	trace_ldata_grow(pool, count, capacity, err);
 	return err;
@@ -856,9 +875,11 @@ int ldata_node_stats(ldata_t pool, int nid, struct ldata_node_stats *st)
 	st->cached = 0;
 	for_each_possible_cpu(cpu) {
 		struct ldata_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
+		/* A snapshot: caches change under their own locks meanwhile. */
+		int owner = data_race(pcp->sp), count = data_race(pcp->count);
 
-		if (data_race(pcp->sp) == spi)
-			st->cached += data_race(pcp->count);
+		if (owner == spi)
+			st->cached += count;
 	}
 	raw_spin_lock_irqsave(&sp->lock, flags);
 	st->nid = nid;

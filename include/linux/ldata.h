@@ -36,13 +36,12 @@
 #ifndef _LINUX_LDATA_H
 #define _LINUX_LDATA_H
 
+#include <linux/sizes.h>
 #include <linux/types.h>
 
 struct ldata;
 
-/**
- * typedef ldata_t - handle of an ldata pool, from ldata_create()
- */
+/* ldata_t: handle of an ldata pool, from ldata_create() (AIX's type). */
 typedef struct ldata *ldata_t;
 
 /**
@@ -58,7 +57,7 @@ typedef u32 kkey_t;
 /* Largest element size, before rounding to a cache-line multiple. */
 #define LDATA_MAX_SIZE		(64 * 1024)
 /* Largest sub-pool: maxcount elements of the rounded size, in bytes. */
-#define LDATA_MAX_SUBPOOL	(1UL << 30)
+#define LDATA_MAX_SUBPOOL	SZ_1G
 /* Free elements each CPU caches per pool, and the refill/drain batch. */
 #define LDATA_PCP_MAX		32
 #define LDATA_PCP_BATCH		16

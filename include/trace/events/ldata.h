@@ -15,7 +15,7 @@
 
 /* Kinds of misuse; tools/lw-trace decodes the same numbers. */
 #define LDATA_MISUSE_FOREIGN		1	/* not in any ldata pool */
-#define LDATA_MISUSE_WRONG_POOL		2	/* an element of another pool */
+#define LDATA_MISUSE_WRONG_POOL		2	/* inside another pool */
 #define LDATA_MISUSE_MISALIGNED		3	/* inside an element, not at its start */
 #define LDATA_MISUSE_DOUBLE_FREE	4	/* the element is already free */
 #define LDATA_MISUSE_DESTROY_LIVE	5	/* destroyed with elements allocated */
