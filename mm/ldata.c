@@ -40,8 +40,9 @@
  *    stack of free indices and the counters.  It may be taken while a
  *    pcp->lock is held (refill, drain), never the other way round.
  *  - pool->grow_mutex serialises ldata_grow() and ldata_destroy() against
- *    each other, and the mapping of a sub-pool's pages.  sp->capacity is
- *    raised under sp->lock after the new pages are mapped, and read with
+ *    each other, and the mapping of a sub-pool's pages.  pool->capacity
+ *    (every sub-pool has the same) is raised once all the new pages are
+ *    mapped, before any new element is handed out, and read with
  *    READ_ONCE() by the pointer check: an index below it is an element.
  *
  * Elements in a CPU's cache count as free, for statistics and for
@@ -95,6 +96,7 @@ struct ldata_pcp {
 	raw_spinlock_t lock;
 	unsigned int count;		/* free indices in idx[]; pcp->lock */
 	int sp;				/* sub-pool of those indices; pcp->lock */
+	int home;			/* sub-pool of cpu_to_mem(); fixed */
 	u32 idx[LDATA_PCP_MAX];		/* pcp->lock */
 };
 
@@ -114,8 +116,10 @@ struct ldata_subpool {
 };
 
 struct ldata {
+	/* What the fast paths read, in one cache line. */
 	unsigned long base;		/* start of the reservation */
 	unsigned long len;		/* nr_sp spans */
+	long capacity;			/* of every sub-pool; grow_mutex, READ_ONCE */
 	unsigned int span_shift;
 	u32 stride;
 	struct reciprocal_value recip;	/* of stride */
@@ -174,7 +178,7 @@ static inline int ldata_lookup(struct ldata *pool, const void *elem, u32 *idx)
 	i = reciprocal_divide(in, pool->recip);
 	if (unlikely(i * pool->stride != in))
 		return -LDATA_MISUSE_MISALIGNED;
-	if (unlikely(i >= READ_ONCE(ldata_sp(pool, spi)->capacity)))
+	if (unlikely(i >= READ_ONCE(pool->capacity)))
 		return -LDATA_MISUSE_FOREIGN;
 	*idx = i;
 	return spi;
@@ -361,7 +365,7 @@ static void *ldata_alloc_refill(struct ldata *pool, struct ldata_pcp *pcp,
 void *ldata_alloc(ldata_t pool)
 {
 	struct ldata_pcp *pcp = raw_cpu_ptr(pool->pcp);
-	int spi = pool->node_sp[numa_mem_id()];
+	int spi = pcp->home;	/* pool->node_sp[numa_mem_id()] */
 	void *elem = NULL;
 	u32 idx;
 
@@ -549,6 +553,11 @@ static int ldata_grow_locked(struct ldata *pool, long count)
 				       PAGE_ALIGN(old * pool->stride));
 		return err;
 	}
+	/*
+	 * Every new element is mapped: make them valid for ldata_free()'s
+	 * check, then hand them out.
+	 */
+	WRITE_ONCE(pool->capacity, capacity);
 	for (i = 0; i < pool->nr_sp; i++)
 		ldata_sp_commit(ldata_sp(pool, i), capacity);
 	return 0;
@@ -690,7 +699,8 @@ static int ldata_alloc_pool(struct ldata *pool)
 		struct ldata_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
 
 		raw_spin_lock_init(&pcp->lock);
-		pcp->sp = pool->node_sp[cpu_to_mem(cpu)];
+		pcp->home = pool->node_sp[cpu_to_mem(cpu)];
+		pcp->sp = pcp->home;
 	}
 	return 0;
 }
