@@ -59,7 +59,26 @@ KUNIT_ARGS = --arch=x86_64 --build_dir=$(KOBJ) --jobs=$(JOBS) \
 	--kunitconfig=$(KUNITCONFIG) --make_options='CC=$(CC_KERNEL)' \
 	--timeout=$(KUNIT_TIMEOUT) --qemu_args='$(QEMU_NUMA)'
 
+# Benchmarks: a production kernel (kunit/bench.kunitconfig: no debug
+# checkers) built by kunit.py in its own directory, so that the debug build
+# in $(KOBJ) stays warm.  `make bench` runs each arm of BENCH_ARMS in turn
+# (BENCH_ARMS=ldata for one); arm A is the target bench-A, which leaves the
+# raw console log in $(RESULTS)/bench-A.log and its table in
+# $(RESULTS)/bench-A.txt and fails on a kunit.py error, a failed case, a
+# splat or an empty table.  bench.log and bench.txt gather every arm's, and
+# bench.txt starts with the host's state.  An arm that boots something else
+# on the same kernel depends on bench-build.  Not part of `make test`: the
+# numbers are ratios to read, never asserted.
+BENCHOBJ := $(WORK)/bench
+BENCH_KUNITCONFIG ?= $(REPO)/kunit/bench.kunitconfig
+BENCH_ARMS ?= ldata
+BENCH_KUNIT_ARGS = --arch=x86_64 --build_dir=$(BENCHOBJ) --jobs=$(JOBS) \
+	--kunitconfig=$(BENCH_KUNITCONFIG) --make_options='CC=$(CC_KERNEL)'
+BENCH_EXEC_ARGS = --arch=x86_64 --build_dir=$(BENCHOBJ) \
+	--timeout=$(KUNIT_TIMEOUT) --qemu_args='$(QEMU_NUMA)'
+
 .PHONY: help deps tree series apply kunit kunit-build run check test fresh clean distclean
+.PHONY: bench bench-build $(addprefix bench-,$(BENCH_ARMS))
 
 help:
 	@echo 'make run      build the patched kernel, boot it under QEMU (2 NUMA nodes), run the suites'
@@ -69,6 +88,7 @@ help:
 	@echo 'make apply KSRC=/path/to/6.12.y-git-tree   git am the series onto your tree'
 	@echo 'make kunit    kunit.py run of the suites; JSON in $(RESULTS)/kunit.json'
 	@echo 'make check    checkpatch --strict, kernel-doc, sparse and W=1 on new code, git am check'
+	@echo 'make bench    benchmarks ($(BENCH_ARMS)) on a production kernel; tables in $(RESULTS)/bench.txt'
 	@echo 'make clean    drop results and series; distclean: the whole $(BUILD)'
 	@echo 'Variables: BUILD=$(BUILD) KSRC=<6.12.y tree> JOBS=$(JOBS) QEMU_ACCEL=$(QEMU_ACCEL)'
 
@@ -99,12 +119,59 @@ kunit: tree
 	(cd $(TREE) && $(KUNIT_PY) run $(KUNIT_ARGS) --json=$(RESULTS)/kunit.json) 2>&1 | tee $(RESULTS)/kunit.log; \
 	rc=$${PIPESTATUS[0]}; \
 	if [ $$rc = 0 ]; then echo "ok kunit.py run"; else echo "not ok kunit.py run (exit $$rc)"; fi > $(RESULTS)/kunit-run.result; \
-	$(REPO)/harness/console-scan.sh $(KOBJ)/test.log "kunit console free of splats" $(RESULTS)/kunit-console.result; \
+	$(REPO)/harness/console-scan.sh $(KOBJ)/test.log "kunit console free of splats" $(RESULTS)/kunit-console.result $(REPO)/kunit/expected-warnings; \
 	crc=$$?; \
 	[ $$rc = 0 ] && [ $$crc = 0 ]
 
 kunit-build: tree
 	cd $(TREE) && $(KUNIT_PY) build $(KUNIT_ARGS)
+
+bench: tree
+	@mkdir -p $(RESULTS)
+	@rm -f $(RESULTS)/bench.log $(RESULTS)/bench.txt $(RESULTS)/bench-*.log $(RESULTS)/bench-*.txt
+	@rc=0; \
+	src="repo $$(git -C $(REPO) describe --always --dirty), lw-mm $$(git -C $(TREE) rev-parse --short=12 HEAD), mm/ldata.c blob $$(git -C $(TREE) rev-parse --short=12 HEAD:mm/ldata.c)"; \
+	for arm in $(BENCH_ARMS); do \
+		$(MAKE) --no-print-directory bench-$$arm || rc=1; \
+	done; \
+	{ \
+		echo "make bench: $$(date -u '+%Y-%m-%d %H:%M UTC'), arms: $(BENCH_ARMS)"; \
+		echo "source: $$src"; \
+		echo "host: $$(nproc) CPUs, $$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"; \
+		echo "guest: $$(qemu-system-x86_64 --version | head -1), -accel $(QEMU_ACCEL), 4 CPUs on 2 NUMA nodes"; \
+		for arm in $(BENCH_ARMS); do \
+			echo; cat $(RESULTS)/bench-$$arm.txt 2>/dev/null || echo "$$arm: no results"; \
+		done; \
+	} > $(RESULTS)/bench.txt; \
+	for arm in $(BENCH_ARMS); do cat $(RESULTS)/bench-$$arm.log 2>/dev/null; done > $(RESULTS)/bench.log; \
+	echo; cat $(RESULTS)/bench.txt; \
+	[ $$rc = 0 ] || echo "bench: an arm failed; see $(RESULTS)/bench-*.log" >&2; \
+	exit $$rc
+
+bench-build: tree
+	cd $(TREE) && $(KUNIT_PY) build $(BENCH_KUNIT_ARGS)
+
+# The ldata arm: the ldata_bench KUnit suite (kunit/ldata_bench.c).  The
+# table is the suite's "ldata_bench: " lines; the header records what else
+# was compiling on the host while it ran (the numbers are host time).
+bench-ldata: bench-build
+	@mkdir -p $(RESULTS)
+	@rm -f $(BENCHOBJ)/test.log $(BENCHOBJ)/console.result $(RESULTS)/bench-ldata.log $(RESULTS)/bench-ldata.txt
+	@set +e; \
+	busy() { echo "load $$(cut -d' ' -f1-3 /proc/loadavg), $$(pgrep -c -x 'cc1|cc1plus|rustc' || true) compilers, $$(pgrep -c -f '^qemu-system' || true) QEMUs"; }; \
+	before=$$(busy); \
+	(cd $(TREE) && $(KUNIT_PY) exec $(BENCH_EXEC_ARGS) 'ldata_bench') 2>&1 | tee $(RESULTS)/bench-ldata.kunit.log; \
+	rc=$${PIPESTATUS[0]}; \
+	after=$$(busy); \
+	cp $(BENCHOBJ)/test.log $(RESULTS)/bench-ldata.log 2>/dev/null; \
+	$(REPO)/harness/console-scan.sh $(RESULTS)/bench-ldata.log "bench console" $(BENCHOBJ)/console.result; \
+	crc=$$?; \
+	{ \
+		echo "ldata: kunit/ldata_bench.c, host before: $$before; after: $$after"; \
+		sed -n 's/^.*# [a-z_]*: ldata_bench: //p' $(RESULTS)/bench-ldata.log; \
+	} > $(RESULTS)/bench-ldata.txt; \
+	grep -q 'END RESULTS' $(RESULTS)/bench-ldata.txt || { echo "bench-ldata: no results in $(RESULTS)/bench-ldata.log" >&2; rc=1; }; \
+	[ $$rc = 0 ] && [ $$crc = 0 ]
 
 # For now the main job boots the test kernel and runs the suites; later
 # issues make it the sharing workload under lw-trace.
@@ -137,7 +204,7 @@ test:
 
 # A cold start: drop the tree and every build product of this base.
 fresh:
-	rm -rf $(TREE) $(TREE).tmp $(KOBJ) $(CHKOBJ) $(SERIES) $(RESULTS) $(WORK)/am-check
+	rm -rf $(TREE) $(TREE).tmp $(KOBJ) $(CHKOBJ) $(BENCHOBJ) $(SERIES) $(RESULTS) $(WORK)/am-check
 
 clean:
 	rm -rf $(RESULTS) $(SERIES)
