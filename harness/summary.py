@@ -14,7 +14,7 @@ import os
 import sys
 
 # Suites that must have run; a missing suite is a failure, not a pass.
-REQUIRED_SUITES = ("xmem", "ldata")
+REQUIRED_SUITES = ("xmem", "ldata", "lw_attach")
 # Stages that must have left a result file (check.result unless --no-check).
 REQUIRED_RESULTS = ("kunit-run", "kunit-console")
 

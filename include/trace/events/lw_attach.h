@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Lightweight attach events: one per as_lw_pool_init(), as_lw_att64() and
+ * as_lw_det64() call with its result, the life of each thread's window and
+ * its global flushes, and every misuse the kernel sees (lw_misuse).  Fields
+ * are raw pointers and ids so that BPF tools (tools/lw-trace) can correlate
+ * them with the xmem and ldata events.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM lw
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE lw_attach
+
+#if !defined(_TRACE_LW_ATTACH_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _TRACE_LW_ATTACH_H
+
+#include <linux/sched.h>
+#include <linux/tracepoint.h>
+
+/* Kinds of misuse; tools/lw-trace decodes the same numbers. */
+#define LW_MISUSE_NO_RESOURCES	1	/* detach by a thread with no window */
+#define LW_MISUSE_NOT_OWNER	2	/* detach of another thread's range */
+#define LW_MISUSE_MISMATCH	3	/* no attachment with this dp/addr/length */
+#define LW_MISUSE_EXIT_LEAK	4	/* thread ended with attachments */
+#define LW_MISUSE_FAULT		5	/* access to an unattached window page */
+#define LW_MISUSE_RDONLY_WRITE	6	/* write to a read-only attachment */
+#define LW_MISUSE_DAMAGED	7	/* the window VMA is gone or changed */
+
+#define show_lw_misuse(k)					\
+	__print_symbolic(k,					\
+		{ LW_MISUSE_NO_RESOURCES, "no_resources" },	\
+		{ LW_MISUSE_NOT_OWNER, "not_owner" },		\
+		{ LW_MISUSE_MISMATCH, "mismatch" },		\
+		{ LW_MISUSE_EXIT_LEAK, "exit_leak" },		\
+		{ LW_MISUSE_FAULT, "fault" },			\
+		{ LW_MISUSE_RDONLY_WRITE, "rdonly_write" },	\
+		{ LW_MISUSE_DAMAGED, "damaged" })
+
+/* Why a window was flushed on every CPU of its mm. */
+#define LW_FLUSH_WRAP		1	/* no clean range fitted */
+#define LW_FLUSH_XMDETACH	2	/* xmdetach() of a descriptor */
+#define LW_FLUSH_EXIT		3	/* the window was torn down */
+
+#define show_lw_flush(r)					\
+	__print_symbolic(r,					\
+		{ LW_FLUSH_WRAP, "wrap" },			\
+		{ LW_FLUSH_XMDETACH, "xmdetach" },		\
+		{ LW_FLUSH_EXIT, "exit" })
+
+/* lw_pool_init: as_lw_pool_init(@pool_size, @flags) of @mm returned @err. */
+TRACE_EVENT(lw_pool_init,
+	    TP_PROTO(const void *mm, size_t pool_size, unsigned int flags,
+		     int err),
+	    TP_ARGS(mm, pool_size, flags, err),
+	    TP_STRUCT__entry(__field(const void *, mm)
+			     __field(size_t, pool_size)
+			     __field(unsigned int, flags)
+			     __field(int, err)
+			     __field(pid_t, tgid)
+			     __field(pid_t, pid)),
+	    TP_fast_assign(__entry->mm = mm;
+			   __entry->pool_size = pool_size;
+			   __entry->flags = flags;
+			   __entry->err = err;
+			   __entry->tgid = current->tgid;
+			   __entry->pid = current->pid;),
+	    TP_printk("mm=%p pool_size=%zu flags=0x%x tgid=%d pid=%d err=%d",
+		      __entry->mm, __entry->pool_size, __entry->flags,
+		      __entry->tgid, __entry->pid, __entry->err)
+);
+
+DECLARE_EVENT_CLASS(lw_call,
+		    TP_PROTO(const void *dp, size_t offset, size_t length,
+			     unsigned long addr, int err),
+		    TP_ARGS(dp, offset, length, addr, err),
+		    TP_STRUCT__entry(__field(const void *, dp)
+				     __field(size_t, offset)
+				     __field(size_t, length)
+				     __field(unsigned long, addr)
+				     __field(int, err)
+				     __field(pid_t, tgid)
+				     __field(pid_t, pid)),
+		    TP_fast_assign(__entry->dp = dp;
+				   __entry->offset = offset;
+				   __entry->length = length;
+				   __entry->addr = addr;
+				   __entry->err = err;
+				   __entry->tgid = current->tgid;
+				   __entry->pid = current->pid;),
+		    TP_printk("dp=%p offset=%zu length=%zu addr=0x%lx tgid=%d pid=%d err=%d",
+			      __entry->dp, __entry->offset, __entry->length,
+			      __entry->addr, __entry->tgid, __entry->pid,
+			      __entry->err)
+);
+
+/*
+ * lw_attach: as_lw_att64(@dp, @offset, @length) returned @err and, on
+ * success, @addr.
+ */
+DEFINE_EVENT(lw_call, lw_attach,
+	     TP_PROTO(const void *dp, size_t offset, size_t length,
+		      unsigned long addr, int err),
+	     TP_ARGS(dp, offset, length, addr, err)
+);
+
+/* lw_detach: as_lw_det64(@dp, @addr, @length) returned @err (@offset 0). */
+DEFINE_EVENT(lw_call, lw_detach,
+	     TP_PROTO(const void *dp, size_t offset, size_t length,
+		      unsigned long addr, int err),
+	     TP_ARGS(dp, offset, length, addr, err)
+);
+
+/*
+ * lw_misuse: @kind of misuse by the current thread.  @dp, @addr, @length
+ * are the call's (for a fault, @addr is the faulting address); @owner_tgid
+ * and @owner_pid the thread whose window holds @addr, 0 if none; @count the
+ * attachments left at exit for LW_MISUSE_EXIT_LEAK, else 1.
+ */
+TRACE_EVENT(lw_misuse,
+	    TP_PROTO(int kind, const void *dp, unsigned long addr,
+		     size_t length, pid_t owner_tgid, pid_t owner_pid,
+		     long count),
+	    TP_ARGS(kind, dp, addr, length, owner_tgid, owner_pid, count),
+	    TP_STRUCT__entry(__field(int, kind)
+			     __field(const void *, dp)
+			     __field(unsigned long, addr)
+			     __field(size_t, length)
+			     __field(pid_t, owner_tgid)
+			     __field(pid_t, owner_pid)
+			     __field(long, count)
+			     __field(pid_t, tgid)
+			     __field(pid_t, pid)),
+	    TP_fast_assign(__entry->kind = kind;
+			   __entry->dp = dp;
+			   __entry->addr = addr;
+			   __entry->length = length;
+			   __entry->owner_tgid = owner_tgid;
+			   __entry->owner_pid = owner_pid;
+			   __entry->count = count;
+			   __entry->tgid = current->tgid;
+			   __entry->pid = current->pid;),
+	    TP_printk("kind=%s dp=%p addr=0x%lx length=%zu tgid=%d pid=%d owner_tgid=%d owner_pid=%d count=%ld",
+		      show_lw_misuse(__entry->kind), __entry->dp,
+		      __entry->addr, __entry->length, __entry->tgid,
+		      __entry->pid, __entry->owner_tgid, __entry->owner_pid,
+		      __entry->count)
+);
+
+DECLARE_EVENT_CLASS(lw_window_class,
+		    TP_PROTO(const void *mm, unsigned long start,
+			     unsigned long len, pid_t tgid, pid_t pid,
+			     long count),
+		    TP_ARGS(mm, start, len, tgid, pid, count),
+		    TP_STRUCT__entry(__field(const void *, mm)
+				     __field(unsigned long, start)
+				     __field(unsigned long, len)
+				     __field(pid_t, tgid)
+				     __field(pid_t, pid)
+				     __field(long, count)),
+		    TP_fast_assign(__entry->mm = mm;
+				   __entry->start = start;
+				   __entry->len = len;
+				   __entry->tgid = tgid;
+				   __entry->pid = pid;
+				   __entry->count = count;),
+		    TP_printk("mm=%p start=0x%lx len=%lu tgid=%d pid=%d count=%ld",
+			      __entry->mm, __entry->start, __entry->len,
+			      __entry->tgid, __entry->pid, __entry->count)
+);
+
+/* lw_window_create: thread @pid reserved its window (@count is 0). */
+DEFINE_EVENT(lw_window_class, lw_window_create,
+	     TP_PROTO(const void *mm, unsigned long start, unsigned long len,
+		      pid_t tgid, pid_t pid, long count),
+	     TP_ARGS(mm, start, len, tgid, pid, count)
+);
+
+/*
+ * lw_window_destroy: thread @pid's window was released when it exited or
+ * exec'd; @count attachments were still outstanding and were detached.
+ */
+DEFINE_EVENT(lw_window_class, lw_window_destroy,
+	     TP_PROTO(const void *mm, unsigned long start, unsigned long len,
+		      pid_t tgid, pid_t pid, long count),
+	     TP_ARGS(mm, start, len, tgid, pid, count)
+);
+
+/*
+ * lw_flush: the window at @start of @mm, owned by @pid, was flushed on
+ * every CPU for @reason; @pages dirty pages became reusable.
+ */
+TRACE_EVENT(lw_flush,
+	    TP_PROTO(const void *mm, unsigned long start, pid_t pid,
+		     int reason, unsigned long pages),
+	    TP_ARGS(mm, start, pid, reason, pages),
+	    TP_STRUCT__entry(__field(const void *, mm)
+			     __field(unsigned long, start)
+			     __field(pid_t, pid)
+			     __field(int, reason)
+			     __field(unsigned long, pages)),
+	    TP_fast_assign(__entry->mm = mm;
+			   __entry->start = start;
+			   __entry->pid = pid;
+			   __entry->reason = reason;
+			   __entry->pages = pages;),
+	    TP_printk("mm=%p start=0x%lx pid=%d reason=%s pages=%lu",
+		      __entry->mm, __entry->start, __entry->pid,
+		      show_lw_flush(__entry->reason), __entry->pages)
+);
+
+#endif /* _TRACE_LW_ATTACH_H */
+
+/* This part must be outside protection */
+#include <trace/define_trace.h>

@@ -1,0 +1,1315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for lightweight attach and detach (mm/lw_attach.c).
+ *
+ * The services refuse kernel threads, so every call that must succeed is
+ * made from a real user-mode task: the test thread gets a user mm with
+ * kunit_vm_mmap(), then user_mode_thread() starts a task that shares it
+ * and is not a kernel thread (as the first user process is before its
+ * execve()).  That task can start sibling threads (CLONE_THREAD), fork a
+ * child with its own copy of the mm (kernel_clone() without CLONE_VM) and
+ * execve() a tiny ELF program written to the root file system.  The test
+ * thread waits for it with CLONE_VFORK, which returns once the task has
+ * released its mm, after its lightweight state is gone.
+ *
+ * Descriptors are attached with LW_XMATTACH by the test thread over its
+ * kunit_vm_mmap() buffers; bytes written through the buffer must be read
+ * through the window and the reverse.  Tracepoint probes count the events.
+ */
+
+#include <kunit/test.h>
+#include <linux/adspace.h>
+#include <linux/binfmts.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/random.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/xmem.h>
+#include <trace/events/lw_attach.h>
+#include <trace/events/xmem.h>
+
+#include "lw_attach_internal.h"
+#include "xmem_internal.h"
+
+#define NPAGES	8
+#define BUFSZ	(NPAGES * PAGE_SIZE)
+
+/* ===== Events ===== */
+
+struct lw_event {
+	int kind;
+	const void *dp;
+	unsigned long addr;
+	size_t length;
+	pid_t tgid, pid, owner_tgid, owner_pid;
+	long count;
+	int err;
+	int seen;
+};
+
+static struct {
+	spinlock_t lock;	/* probes run in any context */
+	struct lw_event init, attach, detach, misuse, created, destroyed;
+	int flush_seen[LW_FLUSH_EXIT + 1];
+	int misuse_seen[LW_MISUSE_DAMAGED + 1];
+	wait_queue_head_t wq;
+} seen;
+
+static void probe_pool_init(void *d, const void *mm, size_t pool_size,
+			    unsigned int flags, int err)
+{
+	spin_lock(&seen.lock);
+	seen.init.err = err;
+	seen.init.length = pool_size;
+	seen.init.seen++;
+	spin_unlock(&seen.lock);
+}
+
+static void record_call(struct lw_event *ev, const void *dp, size_t length,
+			unsigned long addr, int err)
+{
+	spin_lock(&seen.lock);
+	ev->dp = dp;
+	ev->length = length;
+	ev->addr = addr;
+	ev->err = err;
+	ev->tgid = current->tgid;
+	ev->pid = current->pid;
+	ev->seen++;
+	spin_unlock(&seen.lock);
+}
+
+static void probe_attach(void *d, const void *dp, size_t offset, size_t length,
+			 unsigned long addr, int err)
+{
+	record_call(&seen.attach, dp, length, addr, err);
+}
+
+static void probe_detach(void *d, const void *dp, size_t offset, size_t length,
+			 unsigned long addr, int err)
+{
+	record_call(&seen.detach, dp, length, addr, err);
+}
+
+static void probe_misuse(void *d, int kind, const void *dp, unsigned long addr,
+			 size_t length, pid_t owner_tgid, pid_t owner_pid,
+			 long count)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&seen.lock, flags);
+	seen.misuse.kind = kind;
+	seen.misuse.dp = dp;
+	seen.misuse.addr = addr;
+	seen.misuse.length = length;
+	seen.misuse.owner_tgid = owner_tgid;
+	seen.misuse.owner_pid = owner_pid;
+	seen.misuse.count = count;
+	seen.misuse.tgid = current->tgid;
+	seen.misuse.pid = current->pid;
+	seen.misuse.seen++;
+	if (kind > 0 && kind <= LW_MISUSE_DAMAGED)
+		seen.misuse_seen[kind]++;
+	spin_unlock_irqrestore(&seen.lock, flags);
+}
+
+static void record_window(struct lw_event *ev, unsigned long start,
+			  pid_t tgid, pid_t pid, long count)
+{
+	spin_lock(&seen.lock);
+	ev->addr = start;
+	ev->tgid = tgid;
+	ev->pid = pid;
+	ev->count = count;
+	ev->seen++;
+	spin_unlock(&seen.lock);
+	wake_up_all(&seen.wq);
+}
+
+static void probe_created(void *d, const void *mm, unsigned long start,
+			  unsigned long len, pid_t tgid, pid_t pid, long count)
+{
+	record_window(&seen.created, start, tgid, pid, count);
+}
+
+static void probe_destroyed(void *d, const void *mm, unsigned long start,
+			    unsigned long len, pid_t tgid, pid_t pid, long count)
+{
+	record_window(&seen.destroyed, start, tgid, pid, count);
+}
+
+static void probe_flush(void *d, const void *mm, unsigned long start,
+			pid_t pid, int reason, unsigned long pages)
+{
+	spin_lock(&seen.lock);
+	if (reason > 0 && reason <= LW_FLUSH_EXIT)
+		seen.flush_seen[reason]++;
+	spin_unlock(&seen.lock);
+}
+
+static struct lw_event last(struct lw_event *ev)
+{
+	struct lw_event copy;
+
+	spin_lock_irq(&seen.lock);
+	copy = *ev;
+	spin_unlock_irq(&seen.lock);
+	return copy;
+}
+
+static int count_of(int *counter)
+{
+	int n;
+
+	spin_lock_irq(&seen.lock);
+	n = *counter;
+	spin_unlock_irq(&seen.lock);
+	return n;
+}
+
+static void reset_events(void)
+{
+	spin_lock_irq(&seen.lock);
+	memset(&seen.init, 0, offsetof(typeof(seen), wq) -
+	       offsetof(typeof(seen), init));
+	spin_unlock_irq(&seen.lock);
+}
+
+/* ===== User buffers, descriptors and pins ===== */
+
+static unsigned long user_buf(struct kunit *test, unsigned long prot)
+{
+	unsigned long addr = kunit_vm_mmap(test, NULL, 0, BUFSZ, prot,
+					   MAP_PRIVATE | MAP_ANONYMOUS, 0);
+
+	KUNIT_ASSERT_NE_MSG(test, addr, 0UL, "kunit_vm_mmap failed");
+	return addr;
+}
+
+static long pins_outstanding(void)
+{
+	long sum = 0;
+	int nid, cpu;
+
+	for_each_node_state(nid, N_MEMORY) {
+		struct pglist_data *pgdat = NODE_DATA(nid);
+
+		sum += atomic_long_read(&pgdat->vm_stat[NR_FOLL_PIN_ACQUIRED]);
+		sum -= atomic_long_read(&pgdat->vm_stat[NR_FOLL_PIN_RELEASED]);
+		for_each_possible_cpu(cpu) {
+			struct per_cpu_nodestat *p;
+
+			p = per_cpu_ptr(pgdat->per_cpu_nodestats, cpu);
+			sum += READ_ONCE(p->vm_node_stat_diff[NR_FOLL_PIN_ACQUIRED]);
+			sum -= READ_ONCE(p->vm_node_stat_diff[NR_FOLL_PIN_RELEASED]);
+		}
+	}
+	return sum;
+}
+
+static void detach_action(void *dp)
+{
+	if (((struct xmem *)dp)->aspace_id != XMEM_INVAL)
+		xmdetach(dp);
+}
+
+/* A descriptor of @len bytes at @addr, detached when the test ends. */
+static struct xmem *new_dp(struct kunit *test, unsigned long addr, size_t len,
+			   int segflag)
+{
+	struct xmem *dp = kunit_kzalloc(test, sizeof(*dp), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, dp);
+	xmem_init(dp);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, len, dp, segflag), 0);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, detach_action, dp), 0);
+	return dp;
+}
+
+/* Fill the user buffer with a pattern that depends on @seed. */
+static void fill(struct kunit *test, unsigned long addr, size_t len, u8 seed)
+{
+	u8 *tmp = kunit_kmalloc(test, len, GFP_KERNEL);
+	size_t i;
+
+	KUNIT_ASSERT_NOT_NULL(test, tmp);
+	for (i = 0; i < len; i++)
+		tmp[i] = seed + i * 7;
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)addr, tmp, len), 0UL);
+	kunit_kfree(test, tmp);
+}
+
+/* ===== User-mode tasks ===== */
+
+struct utask;
+typedef int (*ufn_t)(struct utask *u);
+
+struct utask {
+	struct kunit *test;
+	ufn_t fn;
+	void *arg;
+	int ret;
+	pid_t tgid, pid;
+	struct completion ready;	/* for threads that run concurrently */
+};
+
+static int utask_main(void *data)
+{
+	struct utask *u = data;
+
+	u->tgid = current->tgid;
+	u->pid = current->pid;
+	u->ret = u->fn(u);
+	complete(&u->ready);
+	do_exit(0);
+}
+
+/*
+ * Run @fn in a new user-mode process that shares the test's mm, and return
+ * its result once it has exited (CLONE_VFORK waits until it let go of the
+ * mm, after its window was released).
+ */
+static int run_user(struct kunit *test, ufn_t fn, void *arg)
+{
+	struct utask u = { .test = test, .fn = fn, .arg = arg, .ret = -ESRCH };
+	int status;
+	pid_t pid;
+
+	init_completion(&u.ready);
+	pid = user_mode_thread(utask_main, &u, CLONE_VFORK | SIGCHLD);
+	KUNIT_ASSERT_GT(test, pid, 0);
+	kernel_wait(pid, &status);
+	return u.ret;
+}
+
+/* Start @fn as a sibling thread of the calling user task; don't wait. */
+static pid_t uthread_start(struct utask *t, ufn_t fn, void *arg)
+{
+	t->fn = fn;
+	t->arg = arg;
+	t->ret = -ESRCH;
+	init_completion(&t->ready);
+	return user_mode_thread(utask_main, t, CLONE_THREAD | CLONE_SIGHAND |
+				CLONE_FS | CLONE_FILES);
+}
+
+/* Run @fn in a sibling thread of the calling user task and wait for it. */
+static int run_thread(struct utask *parent, ufn_t fn, void *arg)
+{
+	struct utask t = { .test = parent->test };
+
+	if (uthread_start(&t, fn, arg) < 0)
+		return -ESRCH;
+	wait_for_completion(&t.ready);
+	return t.ret;
+}
+
+static bool no_windows(struct mm_struct *mm)
+{
+	struct lw_mm *lwm = READ_ONCE(mm->lw);
+	bool empty;
+
+	if (!lwm)
+		return true;
+	spin_lock(&lwm->lock);
+	empty = list_empty(&lwm->windows);
+	spin_unlock(&lwm->lock);
+	return empty;
+}
+
+/* Threads signal ready before do_exit(): wait until their windows went. */
+static void wait_windows_gone(struct kunit *test, struct mm_struct *mm)
+{
+	KUNIT_EXPECT_GT(test, wait_event_timeout(seen.wq, no_windows(mm),
+						 10 * HZ), 0L);
+}
+
+/*
+ * In user tasks, where a KUnit assertion cannot abort the test: expect
+ * success, and tell the caller to give up on failure.
+ */
+static bool expect_ok_at(struct kunit *test, int err, const char *what)
+{
+	KUNIT_EXPECT_EQ_MSG(test, err, 0, "%s", what);
+	return err != 0;
+}
+
+#define expect_ok(test, call) expect_ok_at(test, call, #call)
+
+static int uread(unsigned long addr, void *buf, size_t len)
+{
+	return copy_from_user(buf, (const void __user *)addr, len) ? -EFAULT : 0;
+}
+
+static int uwrite(unsigned long addr, const void *buf, size_t len)
+{
+	return copy_to_user((void __user *)addr, buf, len) ? -EFAULT : 0;
+}
+
+/* ===== as_lw_pool_init() ===== */
+
+static int init_errors_fn(struct utask *u)
+{
+	struct kunit *test = u->test;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(0, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, LW_DEBUG | 4), -EINVAL);
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(LW_POOL_MAX + 1, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(SIZE_MAX, 0), -EINVAL);
+	KUNIT_EXPECT_NULL(test, current->mm->lw);
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	KUNIT_EXPECT_EQ(test, last(&seen.init).err, 0);
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), -EEXIST);
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(2 * BUFSZ, LW_DEBUG), -EEXIST);
+	KUNIT_EXPECT_EQ(test, last(&seen.init).err, -EEXIST);
+	KUNIT_EXPECT_EQ(test, current->mm->lw->pool_size, (size_t)BUFSZ);
+	KUNIT_EXPECT_EQ(test, current->mm->lw->flags, 0U);
+	return 0;
+}
+
+static void test_pool_init_errors(struct kunit *test)
+{
+	user_buf(test, PROT_READ);
+	KUNIT_EXPECT_EQ(test, run_user(test, init_errors_fn, NULL), 0);
+	/* The test thread is a kernel thread. */
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), -EPERM);
+	KUNIT_EXPECT_EQ(test, last(&seen.init).err, -EPERM);
+}
+
+static int compat_fn(struct utask *u)
+{
+	struct kunit *test = u->test;
+	struct xmem dp;
+	unsigned long addr;
+	int init, att, det;
+
+	xmem_init(&dp);
+	current_thread_info()->status |= TS_COMPAT;
+	init = as_lw_pool_init(BUFSZ, 0);
+	att = as_lw_att64(&dp, 0, 1, &addr);
+	det = as_lw_det64(&dp, 0, 1);
+	current_thread_info()->status &= ~TS_COMPAT;
+	KUNIT_EXPECT_EQ(test, init, -ENOSYS);
+	KUNIT_EXPECT_EQ(test, att, -ENOSYS);
+	KUNIT_EXPECT_EQ(test, det, -ENOSYS);
+	return 0;
+}
+
+/* A 32-bit task gets -ENOSYS from every service. */
+static void test_compat_task(struct kunit *test)
+{
+	if (!IS_ENABLED(CONFIG_IA32_EMULATION))
+		kunit_skip(test, "needs CONFIG_IA32_EMULATION");
+	user_buf(test, PROT_READ);
+	KUNIT_EXPECT_EQ(test, run_user(test, compat_fn, NULL), 0);
+}
+
+/* ===== as_lw_att64() ===== */
+
+struct att_ctx {
+	struct xmem *lw, *user, *free;
+	unsigned long buf;
+	size_t len;
+	unsigned int flags;	/* for as_lw_pool_init() */
+};
+
+static int attach_errors_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	unsigned long addr = 0x5a5a;
+
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, 0, PAGE_SIZE, &addr), -ENODEV);
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c->user, 0, PAGE_SIZE, &addr), -EINVAL);
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c->free, 0, PAGE_SIZE, &addr), -EINVAL);
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, 0, 0, &addr), -EINVAL);
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, 0, c->len + 1, &addr), -EINVAL);
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, c->len, 1, &addr), -EINVAL);
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, 1, SIZE_MAX, &addr), -EINVAL);
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, SIZE_MAX, 2, &addr), -EINVAL);
+	KUNIT_EXPECT_EQ(test, addr, 0x5a5aUL);
+	KUNIT_EXPECT_EQ(test, last(&seen.attach).err, -EINVAL);
+	/* None of that made a window. */
+	KUNIT_EXPECT_EQ(test, last(&seen.created).seen, 0);
+	return 0;
+}
+
+static void test_attach_errors(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+	unsigned long addr;
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	c.user = new_dp(test, c.buf, BUFSZ, USER_ADSPACE);
+	c.free = kunit_kzalloc(test, sizeof(*c.free), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c.free);
+	xmem_init(c.free);
+	KUNIT_EXPECT_EQ(test, run_user(test, attach_errors_fn, &c), 0);
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c.lw, 0, 1, &addr), -EPERM);
+	/* Nothing holds the descriptor. */
+	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
+}
+
+/* Check @len bytes at window @addr against buffer @buf, both ways. */
+static void expect_same_bytes(struct kunit *test, unsigned long waddr,
+			      unsigned long baddr, size_t len, bool writable)
+{
+	u8 *a = kmalloc(len, GFP_KERNEL);
+	u8 *b = kmalloc(len, GFP_KERNEL);
+
+	KUNIT_EXPECT_NOT_NULL(test, a);
+	KUNIT_EXPECT_NOT_NULL(test, b);
+	if (!a || !b)
+		goto out;
+	KUNIT_EXPECT_EQ(test, uread(waddr, a, len), 0);
+	KUNIT_EXPECT_EQ(test, uread(baddr, b, len), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(a, b, len), 0);
+	if (writable) {
+		memset(a, 0xc3, len);
+		KUNIT_EXPECT_EQ(test, uwrite(waddr, a, len), 0);
+		KUNIT_EXPECT_EQ(test, uread(baddr, b, len), 0);
+		KUNIT_EXPECT_EQ(test, memcmp(a, b, len), 0);
+	}
+out:
+	kfree(a);
+	kfree(b);
+}
+
+struct bytes_case {
+	size_t dp_off;		/* descriptor starts this far into the buffer */
+	size_t off, len;	/* attach range */
+};
+
+static const struct bytes_case bytes_cases[] = {
+	{ 0, 0, BUFSZ },
+	{ 0, 0, 1 },
+	{ 0, 100, 5000 },
+	{ 0, PAGE_SIZE - 1, 2 },
+	{ 10, 0, PAGE_SIZE },
+	{ 4000, 200, 3 * PAGE_SIZE },
+};
+
+static int attach_bytes_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	int i;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	for (i = 0; i < ARRAY_SIZE(bytes_cases); i++) {
+		const struct bytes_case *bc = &bytes_cases[i];
+		unsigned long base = c->buf + bc->dp_off + bc->off;
+		struct xmem *dp = &c->lw[i];
+		unsigned long addr;
+
+		if (as_lw_att64(dp, bc->off, bc->len, &addr)) {
+			KUNIT_FAIL(test, "case %d: attach failed", i);
+			continue;
+		}
+		KUNIT_EXPECT_EQ_MSG(test, offset_in_page(addr),
+				    offset_in_page(base), "case %d", i);
+		KUNIT_EXPECT_NE(test, addr, base);
+		expect_same_bytes(test, addr, base, bc->len, true);
+		KUNIT_EXPECT_EQ(test, as_lw_det64(dp, addr, bc->len), 0);
+	}
+	return 0;
+}
+
+/* The bytes at the returned address are the descriptor's, both ways. */
+static void test_attach_bytes(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+	int i;
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	fill(test, c.buf, BUFSZ, 1);
+	c.lw = kunit_kcalloc(test, ARRAY_SIZE(bytes_cases), sizeof(*c.lw),
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c.lw);
+	for (i = 0; i < ARRAY_SIZE(bytes_cases); i++) {
+		xmem_init(&c.lw[i]);
+		KUNIT_ASSERT_EQ(test, xmattach(c.buf +
+					       bytes_cases[i].dp_off,
+					       BUFSZ - bytes_cases[i].dp_off,
+					       &c.lw[i], LW_XMATTACH), 0);
+	}
+	KUNIT_EXPECT_EQ(test, run_user(test, attach_bytes_fn, &c), 0);
+	for (i = 0; i < ARRAY_SIZE(bytes_cases); i++)
+		KUNIT_EXPECT_EQ(test, xmdetach(&c.lw[i]), 0);
+}
+
+static int rdonly_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	unsigned long addr;
+	u8 byte = 0x77;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	if (expect_ok(test, as_lw_att64(c->lw, 0, BUFSZ, &addr)))
+		return -EIO;
+	expect_same_bytes(test, addr, c->buf, BUFSZ, false);
+	KUNIT_EXPECT_EQ(test, uwrite(addr + 5, &byte, 1), -EFAULT);
+	KUNIT_EXPECT_EQ(test, count_of(&seen.misuse_seen[LW_MISUSE_RDONLY_WRITE]),
+			1);
+	KUNIT_EXPECT_EQ(test, last(&seen.misuse).addr, addr + 5);
+	KUNIT_EXPECT_EQ(test, uread(addr + 5, &byte, 1), 0);
+	KUNIT_EXPECT_NE(test, byte, 0x77);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, BUFSZ), 0);
+	return 0;
+}
+
+/* A read-only descriptor maps read-only: a write faults and is reported. */
+static void test_attach_rdonly(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+
+	c.buf = user_buf(test, PROT_READ);
+	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	KUNIT_ASSERT_TRUE(test, c.lw->xmemflags & XMEM_RDONLY);
+	KUNIT_EXPECT_EQ(test, run_user(test, rdonly_fn, &c), 0);
+}
+
+/* ===== The window: exhaustion, dirty ranges, LW_DEBUG ===== */
+
+static int exhaust_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	unsigned long addr[NPAGES + 1];
+	struct lw_window *win;
+	int i;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(4 * PAGE_SIZE, 0), 0);
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, 0, 5 * PAGE_SIZE, &addr[0]),
+			-ENOMEM);
+	/* Four single bytes in four pages fill a four-page pool. */
+	for (i = 0; i < 4; i++)
+		if (expect_ok(test, as_lw_att64(c->lw, i * PAGE_SIZE + 1, 1, &addr[i])))
+			return -EIO;
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, 0, 1, &addr[4]), -ENOMEM);
+	win = current->lw_window;
+	KUNIT_EXPECT_NOT_NULL(test, win);
+	if (!win)
+		return -EIO;
+	KUNIT_EXPECT_EQ(test, win->attached, 4UL);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr[i], 1), 0);
+
+	/* Exactly the pool size in one attachment. */
+	if (expect_ok(test, as_lw_att64(c->lw, 0, 4 * PAGE_SIZE, &addr[0])))
+		return -EIO;
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, 0, 1, &addr[1]), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr[0], 4 * PAGE_SIZE), 0);
+	return 0;
+}
+
+static void test_window_exhaustion(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	KUNIT_EXPECT_EQ(test, run_user(test, exhaust_fn, &c), 0);
+}
+
+static int dirty_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	unsigned long addr[5];
+	struct lw_window *win;
+	int i, j;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(4 * PAGE_SIZE, 0), 0);
+	for (i = 0; i < 5; i++) {
+		if (expect_ok(test, as_lw_att64(c->lw, 0, PAGE_SIZE, &addr[i])))
+			return -EIO;
+		/* A detached page faults at once on this CPU. */
+		KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr[i], PAGE_SIZE), 0);
+		KUNIT_EXPECT_EQ(test, uread(addr[i], &j, 1), -EFAULT);
+	}
+	win = current->lw_window;
+	/* Four distinct pages before the wrap, then the first one again. */
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < i; j++)
+			KUNIT_EXPECT_NE(test, addr[i], addr[j]);
+	KUNIT_EXPECT_EQ(test, addr[4], addr[0]);
+	KUNIT_EXPECT_EQ(test, win->wraps, 1UL);
+	KUNIT_EXPECT_EQ(test, count_of(&seen.flush_seen[LW_FLUSH_WRAP]), 1);
+	KUNIT_EXPECT_EQ(test, count_of(&seen.misuse_seen[LW_MISUSE_FAULT]), 5);
+	return 0;
+}
+
+/*
+ * A detached range is not reused until one global flush of the window:
+ * without LW_DEBUG, xmdetach() runs the flush the detach deferred.
+ */
+static void test_dirty_reuse_after_wrap(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	KUNIT_EXPECT_EQ(test, run_user(test, dirty_fn, &c), 0);
+	/* The exit flushed everything: nothing left for xmdetach() to run. */
+	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
+	KUNIT_EXPECT_EQ(test, count_of(&seen.flush_seen[LW_FLUSH_XMDETACH]), 0);
+}
+
+static int deferred_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	unsigned long addr;
+	int busy;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, c->flags), 0);
+	if (expect_ok(test, as_lw_att64(c->lw, 0, BUFSZ, &addr)))
+		return -EIO;
+	busy = xmdetach(c->lw);
+	KUNIT_EXPECT_EQ(test, busy, -EBUSY);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, BUFSZ), 0);
+	/* The descriptor goes while this thread's window is still there. */
+	KUNIT_EXPECT_EQ(test, xmdetach(c->lw), 0);
+	KUNIT_EXPECT_EQ(test, uread(addr, &busy, 1), -EFAULT);
+	return 0;
+}
+
+/*
+ * xmdetach() refuses while attached, and then runs the flush that the
+ * detach deferred before it unpins.
+ */
+static void test_xmdetach_runs_deferred_flush(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+	long pins = pins_outstanding();
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	KUNIT_EXPECT_EQ(test, run_user(test, deferred_fn, &c), 0);
+	KUNIT_EXPECT_EQ(test, count_of(&seen.flush_seen[LW_FLUSH_XMDETACH]), 1);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+}
+
+/* With LW_DEBUG the detach flushed already: xmdetach() has nothing to run. */
+static void test_lw_debug_leaves_nothing_deferred(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ, .flags = LW_DEBUG };
+	long pins = pins_outstanding();
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	KUNIT_EXPECT_EQ(test, run_user(test, deferred_fn, &c), 0);
+	KUNIT_EXPECT_EQ(test, count_of(&seen.flush_seen[LW_FLUSH_XMDETACH]), 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+}
+
+static int debug_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	unsigned long addr[3];
+	int i, byte;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(2 * PAGE_SIZE, LW_DEBUG), 0);
+	for (i = 0; i < 3; i++) {
+		if (expect_ok(test, as_lw_att64(c->lw, 0, 1, &addr[i])))
+			return -EIO;
+		KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr[i], 1), 0);
+		KUNIT_EXPECT_EQ(test, uread(addr[i], &byte, 1), -EFAULT);
+	}
+	/* Quarantined until the wrap: the second attach got a new page. */
+	KUNIT_EXPECT_NE(test, addr[1], addr[0]);
+	KUNIT_EXPECT_EQ(test, addr[2], addr[0]);
+	KUNIT_EXPECT_EQ(test, count_of(&seen.misuse_seen[LW_MISUSE_FAULT]), 3);
+	return 0;
+}
+
+static void test_lw_debug(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	KUNIT_EXPECT_EQ(test, run_user(test, debug_fn, &c), 0);
+}
+
+/* ===== as_lw_det64() ===== */
+
+struct det_ctx {
+	struct att_ctx *c;
+	unsigned long addr;	/* attached by the main thread */
+	pid_t owner;
+	u8 bytes[16];
+};
+
+static int stranger_fn(struct utask *u)
+{
+	struct det_ctx *d = u->arg;
+	struct kunit *test = u->test;
+
+	/* A thread with no lightweight resources. */
+	KUNIT_EXPECT_EQ(test, as_lw_det64(d->c->lw, d->addr, PAGE_SIZE), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, last(&seen.misuse).kind, LW_MISUSE_NO_RESOURCES);
+	KUNIT_EXPECT_EQ(test, last(&seen.misuse).owner_pid, d->owner);
+	KUNIT_EXPECT_EQ(test, last(&seen.misuse).pid, current->pid);
+	return 0;
+}
+
+static int neighbour_fn(struct utask *u)
+{
+	struct det_ctx *d = u->arg;
+	struct kunit *test = u->test;
+	unsigned long mine;
+
+	/* A thread with a window of its own. */
+	if (expect_ok(test, as_lw_att64(d->c->lw, 0, 1, &mine)))
+		return -EIO;
+	KUNIT_EXPECT_EQ(test, as_lw_det64(d->c->lw, d->addr, PAGE_SIZE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, last(&seen.misuse).kind, LW_MISUSE_NOT_OWNER);
+	KUNIT_EXPECT_EQ(test, last(&seen.misuse).owner_pid, d->owner);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(d->c->lw, mine, 1), 0);
+	return 0;
+}
+
+static int detach_errors_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	struct det_ctx d = { .c = c, .owner = current->pid };
+	unsigned long addr;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, c->buf, PAGE_SIZE), -ENOMEM);
+	if (expect_ok(test, as_lw_att64(c->lw, 0, PAGE_SIZE, &addr)))
+		return -EIO;
+	d.addr = addr;
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->user, addr, PAGE_SIZE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr + 1, PAGE_SIZE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, PAGE_SIZE - 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr + PAGE_SIZE, PAGE_SIZE),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, c->buf, PAGE_SIZE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, last(&seen.misuse).kind, LW_MISUSE_MISMATCH);
+	KUNIT_EXPECT_EQ(test, count_of(&seen.misuse_seen[LW_MISUSE_MISMATCH]), 5);
+
+	KUNIT_EXPECT_EQ(test, run_thread(u, stranger_fn, &d), 0);
+	KUNIT_EXPECT_EQ(test, run_thread(u, neighbour_fn, &d), 0);
+	/* Still attached, and detachable by its owner, once. */
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, PAGE_SIZE), -EINVAL);
+	return 0;
+}
+
+static void test_detach_errors(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	c.user = new_dp(test, c.buf, BUFSZ, USER_ADSPACE);
+	KUNIT_EXPECT_EQ(test, run_user(test, detach_errors_fn, &c), 0);
+	wait_windows_gone(test, current->mm);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c.lw, c.buf, PAGE_SIZE), -EPERM);
+	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
+}
+
+/* ===== Thread exit, fork, exec ===== */
+
+static int leaker_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	unsigned long addr;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (as_lw_att64(c->lw, i, 1, &addr))
+			return -EIO;
+	return 0;		/* exits with three attachments */
+}
+
+static int thread_exit_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	struct utask t = { .test = test };
+	pid_t tid;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	tid = uthread_start(&t, leaker_fn, c);
+	KUNIT_EXPECT_GT(test, tid, 0);
+	if (tid <= 0)
+		return -EIO;
+	wait_for_completion(&t.ready);
+	KUNIT_EXPECT_EQ(test, t.ret, 0);
+	KUNIT_EXPECT_GT(test,
+			wait_event_timeout(seen.wq,
+					   last(&seen.destroyed).seen == 1,
+					   10 * HZ),
+			0L);
+	KUNIT_EXPECT_EQ(test, last(&seen.destroyed).pid, tid);
+	KUNIT_EXPECT_EQ(test, last(&seen.destroyed).count, 3L);
+	KUNIT_EXPECT_EQ(test, last(&seen.misuse).kind, LW_MISUSE_EXIT_LEAK);
+	KUNIT_EXPECT_EQ(test, last(&seen.misuse).count, 3L);
+	KUNIT_EXPECT_EQ(test, last(&seen.misuse).owner_pid, tid);
+	/* The thread's attachments no longer hold the descriptor. */
+	KUNIT_EXPECT_EQ(test, xmdetach(c->lw), 0);
+	return 0;
+}
+
+/* A thread that exits with attachments: detached, reported, released. */
+static void test_thread_exit_cleanup(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+	long pins = pins_outstanding();
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	KUNIT_EXPECT_EQ(test, run_user(test, thread_exit_fn, &c), 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+}
+
+static int fork_child_fn(struct utask *u)
+{
+	struct det_ctx *d = u->arg;
+	struct kunit *test = u->test;
+	unsigned long addr;
+	int byte;
+
+	KUNIT_EXPECT_NULL(test, current->lw_window);
+	KUNIT_EXPECT_NULL(test, current->mm->lw);
+	KUNIT_EXPECT_EQ(test, as_lw_att64(d->c->lw, 0, 1, &addr), -ENODEV);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(d->c->lw, d->addr, 1), -ENOMEM);
+	/* The window was not copied. */
+	KUNIT_EXPECT_EQ(test, uread(d->addr, &byte, 1), -EFAULT);
+	/* A new pool, a new window, the parent's descriptor. */
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	if (expect_ok(test, as_lw_att64(d->c->lw, 0, BUFSZ, &addr)))
+		return -EIO;
+	/* The parent sees this through its buffer. */
+	memset(d->bytes, 0xc3, sizeof(d->bytes));
+	KUNIT_EXPECT_EQ(test, uwrite(addr, d->bytes, sizeof(d->bytes)), 0);
+	return 0;		/* exits attached */
+}
+
+static int fork_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	struct det_ctx d = { .c = c };
+	struct utask child = { .test = test, .fn = fork_child_fn, .arg = &d };
+	struct kernel_clone_args args = {
+		.flags = CLONE_VFORK,
+		.exit_signal = SIGCHLD,
+		.fn = utask_main,
+		.fn_arg = &child,
+	};
+	int status;
+	pid_t pid;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	if (expect_ok(test, as_lw_att64(c->lw, 0, PAGE_SIZE, &d.addr)))
+		return -EIO;
+	init_completion(&child.ready);
+	pid = kernel_clone(&args);
+	KUNIT_EXPECT_GT(test, pid, 0);
+	if (pid <= 0)
+		return -EIO;
+	kernel_wait(pid, &status);
+	KUNIT_EXPECT_EQ(test, child.ret, 0);
+	/* The child wrote the descriptor's pages through its own window. */
+	memset(d.bytes, 0, sizeof(d.bytes));
+	KUNIT_EXPECT_EQ(test, uread(c->buf, d.bytes, sizeof(d.bytes)), 0);
+	KUNIT_EXPECT_NULL(test, memchr_inv(d.bytes, 0xc3, sizeof(d.bytes)));
+	/* The parent's attachment is untouched. */
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, d.addr, PAGE_SIZE), 0);
+	return 0;
+}
+
+/*
+ * fork: the child inherits no pool, window or attachment; its own
+ * attachment of the parent's descriptor goes with it.
+ */
+static void test_fork_child_inherits_nothing(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+	long pins = pins_outstanding();
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	KUNIT_EXPECT_EQ(test, run_user(test, fork_fn, &c), 0);
+	KUNIT_EXPECT_EQ(test, last(&seen.destroyed).count, 0L);
+	KUNIT_EXPECT_EQ(test, count_of(&seen.misuse_seen[LW_MISUSE_EXIT_LEAK]),
+			1);
+	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+}
+
+/* A static x86-64 ELF executable: exit(0). */
+static const u8 exit0_elf[] = {
+	0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x3e, 0x00, 0x01, 0x00, 0x00, 0x00,
+	0x78, 0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x38, 0x00, 0x01, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x81, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x81, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0xb8, 0x3c, 0x00, 0x00, 0x00, 0x31, 0xff, 0x0f, 0x05,
+};
+
+#define EXIT0_PATH "/lw_attach_kunit_exit0"
+
+static int exec_fn(struct utask *u)
+{
+	static const char *const argv[] = { EXIT0_PATH, NULL };
+	static const char *const envp[] = { NULL };
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	unsigned long addr;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	if (expect_ok(test, as_lw_att64(c->lw, 0, PAGE_SIZE, &addr)))
+		return -EIO;
+	if (expect_ok(test, as_lw_att64(c->lw, PAGE_SIZE, 1, &addr)))
+		return -EIO;
+	/* Only returns on failure. */
+	return kernel_execve(EXIT0_PATH, argv, envp);
+}
+
+/* exec tears the window down and starts without a pool. */
+static void test_exec_releases_everything(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+	long pins = pins_outstanding();
+	struct file *f;
+	loff_t pos = 0;
+
+	f = filp_open(EXIT0_PATH, O_CREAT | O_TRUNC | O_WRONLY, 0755);
+	if (IS_ERR(f))
+		kunit_skip(test, "cannot write %s: %ld", EXIT0_PATH, PTR_ERR(f));
+	KUNIT_ASSERT_EQ(test, kernel_write(f, exit0_elf, sizeof(exit0_elf), &pos),
+			(ssize_t)sizeof(exit0_elf));
+	fput(f);
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	/* CLONE_VFORK returns at the exec; the window went before it. */
+	run_user(test, exec_fn, &c);
+	KUNIT_EXPECT_EQ(test, last(&seen.destroyed).seen, 1);
+	KUNIT_EXPECT_EQ(test, last(&seen.destroyed).count, 2L);
+	KUNIT_EXPECT_EQ(test, last(&seen.misuse).kind, LW_MISUSE_EXIT_LEAK);
+	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+}
+
+static int sealed_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	struct lw_window *win;
+	unsigned long addr, r;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(4 * PAGE_SIZE, 0), 0);
+	if (expect_ok(test, as_lw_att64(c->lw, 0, PAGE_SIZE, &addr)))
+		return -EIO;
+	win = current->lw_window;
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(win->start, PMD_SIZE));
+	KUNIT_EXPECT_EQ(test, vm_munmap(win->start, win->end - win->start),
+			-EPERM);
+	KUNIT_EXPECT_EQ(test, vm_munmap(addr, PAGE_SIZE), -EPERM);
+	r = vm_mmap(NULL, win->start, PAGE_SIZE, PROT_READ,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0);
+	KUNIT_EXPECT_EQ(test, r, (unsigned long)-EPERM);
+	/* Still the window, still attached. */
+	expect_same_bytes(test, addr, c->buf, PAGE_SIZE, true);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, PAGE_SIZE), 0);
+	return 0;
+}
+
+/* The process cannot unmap or replace its windows. */
+static void test_window_is_sealed(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	KUNIT_EXPECT_EQ(test, run_user(test, sealed_fn, &c), 0);
+}
+
+static int damaged_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	struct vm_area_struct *vma;
+	struct lw_window *win;
+	unsigned long addr, other;
+	int byte;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(4 * PAGE_SIZE, 0), 0);
+	if (expect_ok(test, as_lw_att64(c->lw, 0, PAGE_SIZE, &addr)))
+		return -EIO;
+	win = current->lw_window;
+	/* What no process can do: unseal and unmap the window. */
+	mmap_write_lock(current->mm);
+	vma = vma_lookup(current->mm, win->start);
+	vm_flags_clear(vma, VM_SEALED);
+	KUNIT_EXPECT_EQ(test, do_munmap(current->mm, win->start,
+					win->end - win->start, NULL), 0);
+	mmap_write_unlock(current->mm);
+
+	KUNIT_EXPECT_EQ(test, uread(addr, &byte, 1), -EFAULT);
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, 0, 1, &other), -EIO);
+	KUNIT_EXPECT_EQ(test, count_of(&seen.misuse_seen[LW_MISUSE_DAMAGED]), 1);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, PAGE_SIZE), -EIO);
+	KUNIT_EXPECT_EQ(test, xmdetach(c->lw), -EBUSY);
+	return 0;		/* the exit still releases the attachment */
+}
+
+/* A window damaged anyway: -EIO, and the exit still cleans up. */
+static void test_damaged_window(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+	long pins = pins_outstanding();
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	KUNIT_EXPECT_EQ(test, run_user(test, damaged_fn, &c), 0);
+	KUNIT_EXPECT_EQ(test, last(&seen.destroyed).count, 1L);
+	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+}
+
+/* ===== Torture ===== */
+
+struct torture {
+	struct att_ctx *c;
+	struct xmem *dps;	/* NDPS descriptors over the buffer */
+	atomic_t stop;
+	atomic_long_t attaches, einval, enomem, bad;
+	struct utask *threads;
+	int nthreads;
+};
+
+#define NDPS	3
+#define TORTURE_MS	400
+
+/* A thread: attach and detach random ranges; sometimes leave some. */
+static int torture_thread_fn(struct utask *u)
+{
+	struct torture *t = u->arg;
+	unsigned long addr[4];
+	size_t off[4], len[4];
+	struct xmem *dp[4];
+	int n = 0, err;
+	u8 byte, want;
+
+	while (!atomic_read(&t->stop)) {
+		if (n < 4 && (get_random_u32() & 1)) {
+			dp[n] = &t->dps[get_random_u32_below(NDPS)];
+			off[n] = get_random_u32_below(BUFSZ - 1);
+			len[n] = 1 + get_random_u32_below(BUFSZ - off[n]);
+			err = as_lw_att64(dp[n], off[n], len[n], &addr[n]);
+			if (!err) {
+				atomic_long_inc(&t->attaches);
+				/* The buffer's pattern, through the window. */
+				want = 1 + off[n] * 7;
+				if (uread(addr[n], &byte, 1) || byte != want)
+					atomic_long_inc(&t->bad);
+				n++;
+			} else if (err == -EINVAL) {
+				atomic_long_inc(&t->einval);	/* xmdetach()ed */
+			} else if (err == -ENOMEM) {
+				atomic_long_inc(&t->enomem);
+			} else {
+				atomic_long_inc(&t->bad);
+			}
+		} else if (n) {
+			n--;
+			if (as_lw_det64(dp[n], addr[n], len[n]))
+				atomic_long_inc(&t->bad);
+		}
+		cond_resched();
+	}
+	/* Half the threads exit with their attachments. */
+	if (u->pid & 1)
+		while (n--)
+			if (as_lw_det64(dp[n], addr[n], len[n]))
+				atomic_long_inc(&t->bad);
+	return 0;
+}
+
+static int torture_fn(struct utask *u)
+{
+	struct torture *t = u->arg;
+	int i, started = 0;
+
+	if (as_lw_pool_init(2 * BUFSZ, 0))
+		return -EIO;
+	for (i = 0; i < t->nthreads; i++) {
+		t->threads[i].test = u->test;
+		if (uthread_start(&t->threads[i], torture_thread_fn, t) > 0)
+			started++;
+	}
+	if (started != t->nthreads)
+		atomic_long_inc(&t->bad);
+	/* Meanwhile, detach and re-attach the descriptors. */
+	msleep_interruptible(TORTURE_MS / 2);
+	for (i = 0; i < 50; i++) {
+		struct xmem *dp = &t->dps[get_random_u32_below(NDPS)];
+		int err = xmdetach(dp);
+
+		if (!err)
+			err = xmattach(t->c->buf, BUFSZ, dp, LW_XMATTACH);
+		else if (err != -EBUSY)
+			atomic_long_inc(&t->bad);
+		if (err && err != -EBUSY)
+			atomic_long_inc(&t->bad);
+		usleep_range(1000, 2000);
+	}
+	atomic_set(&t->stop, 1);
+	for (i = 0; i < started; i++)
+		wait_for_completion(&t->threads[i].ready);
+	return 0;
+}
+
+static const void *nthreads_gen_params(const void *prev, char *desc)
+{
+	long n = (long)prev;
+
+	if (n < 0)
+		return NULL;		/* the last one was the CPU count */
+	n = n ? n * 2 : 1;
+	if (n >= num_online_cpus())
+		n = -(long)num_online_cpus();
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "threads=%ld", abs(n));
+	return (void *)n;
+}
+
+/*
+ * Threads attach and detach random ranges of three descriptors while the
+ * process detaches and re-attaches them, and half the threads exit with
+ * attachments: the bytes are always the descriptor's, every call returns
+ * an error it may return, and every pin comes back.
+ */
+static void test_torture(struct kunit *test)
+{
+	long pins = pins_outstanding();
+	struct att_ctx c = { .len = BUFSZ };
+	struct torture *t;
+	int i;
+
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->nthreads = abs((long)test->param_value);
+	t->threads = kunit_kcalloc(test, t->nthreads, sizeof(*t->threads),
+				   GFP_KERNEL);
+	t->dps = kunit_kcalloc(test, NDPS, sizeof(*t->dps), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t->threads);
+	KUNIT_ASSERT_NOT_NULL(test, t->dps);
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	fill(test, c.buf, BUFSZ, 1);
+	t->c = &c;
+	for (i = 0; i < NDPS; i++) {
+		xmem_init(&t->dps[i]);
+		KUNIT_ASSERT_EQ(test, xmattach(c.buf, BUFSZ, &t->dps[i],
+					       LW_XMATTACH), 0);
+		KUNIT_ASSERT_EQ(test,
+				kunit_add_action_or_reset(test, detach_action,
+							  &t->dps[i]),
+				0);
+	}
+	KUNIT_EXPECT_EQ(test, run_user(test, torture_fn, t), 0);
+	wait_windows_gone(test, current->mm);
+	/* Every thread's window is gone: the descriptors are free to go. */
+	for (i = 0; i < NDPS; i++)
+		KUNIT_EXPECT_EQ(test, xmdetach(&t->dps[i]), 0);
+	kunit_info(test, "%ld attaches, %ld -EINVAL, %ld -ENOMEM\n",
+		   atomic_long_read(&t->attaches), atomic_long_read(&t->einval),
+		   atomic_long_read(&t->enomem));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->bad), 0L);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&t->attaches), 0L);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+}
+
+static struct kunit_case lw_test_cases[] = {
+	KUNIT_CASE(test_pool_init_errors),
+	KUNIT_CASE(test_compat_task),
+	KUNIT_CASE(test_attach_errors),
+	KUNIT_CASE(test_attach_bytes),
+	KUNIT_CASE(test_attach_rdonly),
+	KUNIT_CASE(test_window_exhaustion),
+	KUNIT_CASE(test_dirty_reuse_after_wrap),
+	KUNIT_CASE(test_xmdetach_runs_deferred_flush),
+	KUNIT_CASE(test_lw_debug_leaves_nothing_deferred),
+	KUNIT_CASE(test_lw_debug),
+	KUNIT_CASE(test_detach_errors),
+	KUNIT_CASE(test_thread_exit_cleanup),
+	KUNIT_CASE(test_fork_child_inherits_nothing),
+	KUNIT_CASE(test_exec_releases_everything),
+	KUNIT_CASE(test_window_is_sealed),
+	KUNIT_CASE(test_damaged_window),
+	KUNIT_CASE_PARAM(test_torture, nthreads_gen_params),
+	{}
+};
+
+static int lw_test_init(struct kunit *test)
+{
+	reset_events();
+	return 0;
+}
+
+static int lw_suite_init(struct kunit_suite *suite)
+{
+	spin_lock_init(&seen.lock);
+	init_waitqueue_head(&seen.wq);
+	register_trace_lw_pool_init(probe_pool_init, NULL);
+	register_trace_lw_attach(probe_attach, NULL);
+	register_trace_lw_detach(probe_detach, NULL);
+	register_trace_lw_misuse(probe_misuse, NULL);
+	register_trace_lw_window_create(probe_created, NULL);
+	register_trace_lw_window_destroy(probe_destroyed, NULL);
+	register_trace_lw_flush(probe_flush, NULL);
+	return 0;
+}
+
+static void lw_suite_exit(struct kunit_suite *suite)
+{
+	unregister_trace_lw_flush(probe_flush, NULL);
+	unregister_trace_lw_window_destroy(probe_destroyed, NULL);
+	unregister_trace_lw_window_create(probe_created, NULL);
+	unregister_trace_lw_misuse(probe_misuse, NULL);
+	unregister_trace_lw_detach(probe_detach, NULL);
+	unregister_trace_lw_attach(probe_attach, NULL);
+	unregister_trace_lw_pool_init(probe_pool_init, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+static struct kunit_suite lw_test_suite = {
+	.name = "lw_attach",
+	.test_cases = lw_test_cases,
+	.init = lw_test_init,
+	.suite_init = lw_suite_init,
+	.suite_exit = lw_suite_exit,
+};
+
+kunit_test_suite(lw_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for lightweight attach and detach");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -1,0 +1,940 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Lightweight attach and detach: as_lw_pool_init(), as_lw_att64() and
+ * as_lw_det64().
+ *
+ * A process opts in once with as_lw_pool_init(pool_size, flags).  Each of
+ * its threads then gets, on its first as_lw_att64(), a window: one VMA of
+ * pool_size bytes (rounded up to PMD_SIZE and PMD-aligned, so the window
+ * owns whole page-table pages), reserved once under mmap_lock for writing,
+ * with every page-table page allocated up front:
+ *
+ *   win->start                                               win->end
+ *   | att 0 (3 pages) | dirty | att 1 (1 page) | free ...... | (PMD pad) |
+ *   |<------------------ nr_pages = pool_size / PAGE_SIZE --->|
+ *
+ * The VMA is VM_PFNMAP (special PTEs: no refcount, mapcount or rmap work
+ * per page), VM_DONTCOPY (fork does not copy it), VM_SEALED (munmap,
+ * mremap and mprotect are refused), refuses splitting, and its fault
+ * handler sends SIGSEGV for any page that is not attached.  An attachment
+ * maps pages that the descriptor (LW_XMATTACH) keeps pinned; the
+ * attachment holds the descriptor's lightweight count, so xmdetach()
+ * refuses with -EBUSY until it is detached.
+ *
+ * Attach and detach never take mmap_lock for writing and never create or
+ * destroy a VMA.  They only ever touch the calling thread's own window:
+ * its page allocator (two bitmaps and a cursor), its attachment table and
+ * its flush registrations belong to that thread alone, so they need no
+ * lock.  The VMA is held with the per-VMA read lock (mmap_lock for reading
+ * where that fails), which keeps it from being unmapped under us; PTEs are
+ * written in a batch under the page-table lock of each PMD.
+ *
+ * Deferred invalidation.  Without LW_DEBUG, as_lw_det64() clears the PTEs
+ * and flushes the TLB of the current CPU only.  Other CPUs may still hold
+ * translations of the range: the thread may have run there before, and
+ * other threads of the process share the page tables.  Those stale
+ * translations can only reach the descriptor's pages, and only while they
+ * stay pinned, because:
+ *
+ *  1. the range is marked dirty and is not handed out again until one
+ *     flush of the whole window on every CPU of the mm has made it clean
+ *     (done when no clean range fits), so no stale translation can alias a
+ *     newer attachment;
+ *  2. every detach registers, once per descriptor and window, a deferred
+ *     flush on the descriptor (xmem_flush_defer()); xmdetach() runs it
+ *     (flush_tlb_mm() of the window's mm) before it unpins a single page,
+ *     unless the window's own global flush came first and cancelled it;
+ *  3. a window is only ever unmapped by its own thread (exit or exec) or
+ *     with the whole mm; munmap flushes every CPU before the registrations
+ *     are cancelled and the attachments' references dropped.
+ *
+ * Migration of the thread between CPUs changes nothing: its old CPUs are
+ * among those the deferred flush reaches.  With LW_DEBUG every detach
+ * flushes on all CPUs at once, and freed ranges are still not reused until
+ * the window wraps (a quarantine), so a use after detach faults at once.
+ *
+ * Lifetime: current->lw_window is the thread's window, freed by
+ * lw_thread_exit() (do_exit() and exec, before the mm goes).  mm->lw is the
+ * process's settings, published once with cmpxchg() and freed by
+ * lw_mm_exit() with the mm.  lwm->lock protects the list of windows, read
+ * only to name the owner of an address in a misuse report.
+ */
+
+#define pr_fmt(fmt) "lw_attach: " fmt
+
+#include <linux/adspace.h>
+#include <linux/anon_inodes.h>
+#include <linux/bitmap.h>
+#include <linux/compat.h>
+#include <linux/export.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hashtable.h>
+#include <linux/hugetlb.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/pgtable.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/sizes.h>
+#include <linux/xarray.h>
+#include <linux/xmem.h>
+#include <asm/tlbflush.h>
+#include <kunit/visibility.h>
+
+#include "xmem_internal.h"
+#include "lw_attach_internal.h"
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/lw_attach.h>
+
+EXPORT_TRACEPOINT_SYMBOL_GPL(lw_pool_init);
+EXPORT_TRACEPOINT_SYMBOL_GPL(lw_attach);
+EXPORT_TRACEPOINT_SYMBOL_GPL(lw_detach);
+EXPORT_TRACEPOINT_SYMBOL_GPL(lw_misuse);
+EXPORT_TRACEPOINT_SYMBOL_GPL(lw_window_create);
+EXPORT_TRACEPOINT_SYMBOL_GPL(lw_window_destroy);
+EXPORT_TRACEPOINT_SYMBOL_GPL(lw_flush);
+
+static struct kmem_cache *lw_att_cache;
+
+/* One attachment, in its thread's window->atts under its first page. */
+struct lw_att {
+	struct xmem *dp;
+	struct xmem_obj *obj;		/* with a lightweight reference */
+	unsigned long addr;		/* what as_lw_att64() returned */
+	size_t length;
+	unsigned long first;		/* first window page */
+	unsigned long nr;		/* window pages */
+};
+
+/* A deferred flush of @win registered on one descriptor's object. */
+struct lw_flush {
+	struct xmem_flush xf;
+	struct lw_window *win;
+	struct hlist_node node;		/* win->flushes, keyed by object */
+};
+
+/* ===== Callers and process settings ===== */
+
+/* -ENOSYS for a compat task, -EPERM for anything but a user thread. */
+static int lw_check_caller(void)
+{
+	if (in_compat_syscall())
+		return -ENOSYS;
+	if (!current->mm ||
+	    (current->flags & (PF_KTHREAD | PF_IO_WORKER | PF_USER_WORKER)))
+		return -EPERM;
+	return 0;
+}
+
+static struct lw_mm *lw_mm_of(struct mm_struct *mm)
+{
+	/* Paired with the cmpxchg() in as_lw_pool_init(). */
+	return smp_load_acquire(&mm->lw);
+}
+
+/**
+ * as_lw_pool_init() - enable the lightweight services for this process
+ * @pool_size: bytes each thread may have attached at one time, at most
+ *	%LW_POOL_MAX
+ * @flags: 0, or %LW_DEBUG to flush on every detach and quarantine ranges
+ *
+ * The settings are fixed for the life of the address space; exec and
+ * fork start without them.  Nothing is reserved until a thread attaches.
+ *
+ * Context: Process context, from a user thread.
+ * Return: 0; -EINVAL for a zero or too large @pool_size or unknown @flags;
+ * -EEXIST if already done for this process; -ENOSYS from a compat task;
+ * -EPERM from a kernel thread or io worker; -ENOMEM.
+ */
+int as_lw_pool_init(size_t pool_size, unsigned int flags)
+{
+	struct lw_mm *lwm;
+	int err;
+
+	err = lw_check_caller();
+	if (err)
+		goto out;
+	err = -EINVAL;
+	if (!pool_size || pool_size > LW_POOL_MAX ||
+	    pool_size > TASK_SIZE / 16 || (flags & ~LW_DEBUG))
+		goto out;
+	err = -ENOMEM;
+	lwm = kzalloc(sizeof(*lwm), GFP_KERNEL_ACCOUNT);
+	if (!lwm)
+		goto out;
+	lwm->pool_size = pool_size;
+	lwm->flags = flags;
+	spin_lock_init(&lwm->lock);
+	INIT_LIST_HEAD(&lwm->windows);
+	err = 0;
+	if (cmpxchg(&current->mm->lw, NULL, lwm)) {
+		kfree(lwm);
+		err = -EEXIST;
+	}
+out:
+	trace_lw_pool_init(current->mm, pool_size, flags, err);
+	return err;
+}
+EXPORT_SYMBOL_GPL(as_lw_pool_init);
+
+/* ===== The window VMA ===== */
+
+static vm_fault_t lw_window_fault(struct vm_fault *vmf)
+{
+	struct lw_window *win = vmf->vma->vm_private_data;
+
+	trace_lw_misuse(LW_MISUSE_FAULT, NULL, vmf->real_address, 0,
+			win->tgid, win->pid, 1);
+	return VM_FAULT_SIGSEGV;
+}
+
+static vm_fault_t lw_window_pfn_mkwrite(struct vm_fault *vmf)
+{
+	struct lw_window *win = vmf->vma->vm_private_data;
+
+	trace_lw_misuse(LW_MISUSE_RDONLY_WRITE, NULL, vmf->real_address, 0,
+			win->tgid, win->pid, 1);
+	return VM_FAULT_SIGSEGV;
+}
+
+static int lw_window_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	return -EINVAL;
+}
+
+static int lw_window_mremap(struct vm_area_struct *vma)
+{
+	return -EINVAL;
+}
+
+static const char *lw_window_name(struct vm_area_struct *vma)
+{
+	return "[lw_window]";
+}
+
+static const struct vm_operations_struct lw_window_vm_ops = {
+	.fault		= lw_window_fault,
+	.pfn_mkwrite	= lw_window_pfn_mkwrite,
+	.may_split	= lw_window_may_split,
+	.mremap		= lw_window_mremap,
+	.name		= lw_window_name,
+};
+
+/* The window's file: mappable once, by its own thread, at creation. */
+static int lw_window_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct lw_window *win = file->private_data;
+
+	if (win->mapped || vma->vm_mm != win->mm || vma->vm_pgoff ||
+	    vma->vm_end - vma->vm_start != win->end - win->start)
+		return -EBUSY;
+	win->mapped = true;
+	vm_flags_set(vma, VM_PFNMAP | VM_DONTCOPY | VM_DONTEXPAND |
+		     VM_DONTDUMP | VM_NOHUGEPAGE);
+	vm_flags_clear(vma, VM_MAYEXEC);
+	vma->vm_ops = &lw_window_vm_ops;
+	vma->vm_private_data = win;
+	return 0;
+}
+
+static const struct file_operations lw_window_fops = {
+	.owner	= THIS_MODULE,
+	.mmap	= lw_window_mmap,
+};
+
+/* Allocate every page-table page of the window; mmap_lock held for write. */
+static int lw_window_populate(struct lw_window *win)
+{
+	struct mm_struct *mm = win->mm;
+	unsigned long addr;
+	int i = 0;
+
+	for (addr = win->start; addr < win->end; addr += PMD_SIZE, i++) {
+		pgd_t *pgd = pgd_offset(mm, addr);
+		p4d_t *p4d = p4d_alloc(mm, pgd, addr);
+		pud_t *pud = p4d ? pud_alloc(mm, p4d, addr) : NULL;
+		pmd_t *pmd = pud ? pmd_alloc(mm, pud, addr) : NULL;
+
+		if (!pmd || pte_alloc(mm, pmd))
+			return -ENOMEM;
+		win->pmds[i] = pmd;
+	}
+	return 0;
+}
+
+/*
+ * Map the window's file PMD-aligned, seal it and allocate its page tables:
+ * the only place that takes mmap_lock for writing, once per thread.
+ */
+static int lw_window_map(struct lw_window *win, struct file *file)
+{
+	unsigned long len = win->end - win->start, addr, populate;
+	struct mm_struct *mm = win->mm;
+	struct vm_area_struct *vma;
+	int err;
+
+	if (mmap_write_lock_killable(mm))
+		return -EINTR;
+	addr = mm_get_unmapped_area(mm, NULL, 0, len + PMD_SIZE, 0, 0);
+	err = -ENOMEM;
+	if (IS_ERR_VALUE(addr))
+		goto unlock;
+	addr = ALIGN(addr, PMD_SIZE);
+	win->start = addr;
+	win->end = addr + len;
+	addr = do_mmap(file, addr, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_FIXED_NOREPLACE, 0, 0, &populate,
+		       NULL);
+	if (IS_ERR_VALUE(addr)) {
+		err = (long)addr;
+		goto unlock;
+	}
+	vma = vma_lookup(mm, win->start);
+	vma_start_write(vma);
+	vm_flags_set(vma, VM_SEALED);
+	err = lw_window_populate(win);
+	if (err) {
+		vm_flags_clear(vma, VM_SEALED);
+		do_munmap(mm, win->start, len, NULL);
+	}
+unlock:
+	mmap_write_unlock(mm);
+	return err;
+}
+
+static void lw_window_free(struct lw_window *win)
+{
+	bitmap_free(win->busy);
+	bitmap_free(win->dirty);
+	kvfree(win->pmds);
+	mmdrop(win->mm);
+	kfree(win);
+}
+
+/* The calling thread's first attach: reserve its window. */
+static struct lw_window *lw_window_create(struct lw_mm *lwm)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long len = round_up(lwm->pool_size, PMD_SIZE);
+	struct lw_window *win;
+	struct file *file;
+	int err = -ENOMEM;
+
+	win = kzalloc(sizeof(*win), GFP_KERNEL_ACCOUNT);
+	if (!win)
+		return ERR_PTR(-ENOMEM);
+	mmgrab(mm);
+	win->mm = mm;
+	win->lwm = lwm;
+	win->task = current;
+	win->tgid = current->tgid;
+	win->pid = current->pid;
+	win->nr_pages = DIV_ROUND_UP(lwm->pool_size, PAGE_SIZE);
+	win->end = len;		/* placed by lw_window_map() */
+	xa_init(&win->atts);
+	hash_init(win->flushes);
+	win->busy = bitmap_zalloc(win->nr_pages, GFP_KERNEL_ACCOUNT);
+	win->dirty = bitmap_zalloc(win->nr_pages, GFP_KERNEL_ACCOUNT);
+	win->pmds = kvcalloc(len >> PMD_SHIFT, sizeof(*win->pmds),
+			     GFP_KERNEL_ACCOUNT);
+	if (!win->busy || !win->dirty || !win->pmds)
+		goto fail;
+
+	file = anon_inode_getfile("[lw_window]", &lw_window_fops, win, O_RDWR);
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		goto fail;
+	}
+	err = lw_window_map(win, file);
+	fput(file);		/* the VMA holds its own reference */
+	if (err)
+		goto fail;
+
+	spin_lock(&lwm->lock);
+	list_add(&win->node, &lwm->windows);
+	spin_unlock(&lwm->lock);
+	current->lw_window = win;
+	trace_lw_window_create(mm, win->start, len, win->tgid, win->pid, 0);
+	return win;
+fail:
+	lw_window_free(win);
+	return ERR_PTR(err);
+}
+
+/*
+ * lw_window_lock - the window's VMA, read-locked, or NULL if it is gone or
+ * is no longer the window (then the window is marked broken).  *@mmap_locked
+ * says whether mmap_lock (for reading) rather than the VMA lock is held.
+ */
+static struct vm_area_struct *lw_window_lock(struct lw_window *win,
+					     bool *mmap_locked)
+{
+	struct vm_area_struct *vma;
+
+	*mmap_locked = false;
+	vma = lock_vma_under_rcu(win->mm, win->start);
+	if (!vma) {
+		mmap_read_lock(win->mm);
+		*mmap_locked = true;
+		vma = vma_lookup(win->mm, win->start);
+	}
+	if (vma && vma->vm_ops == &lw_window_vm_ops &&
+	    vma->vm_private_data == win && vma->vm_start == win->start &&
+	    vma->vm_end == win->end)
+		return vma;
+	if (vma && !*mmap_locked)
+		vma_end_read(vma);
+	if (*mmap_locked)
+		mmap_read_unlock(win->mm);
+	win->broken = true;
+	trace_lw_misuse(LW_MISUSE_DAMAGED, NULL, win->start, 0, win->tgid,
+			win->pid, 1);
+	return NULL;
+}
+
+static void lw_window_unlock(struct lw_window *win, struct vm_area_struct *vma,
+			     bool mmap_locked)
+{
+	if (mmap_locked)
+		mmap_read_unlock(win->mm);
+	else
+		vma_end_read(vma);
+}
+
+/* ===== Page tables ===== */
+
+/* Write PTEs for @nr pinned @pages at window page @first; VMA held. */
+static int lw_map(struct lw_window *win, struct vm_area_struct *vma,
+		  unsigned long first, struct page **pages, unsigned long nr,
+		  bool writable)
+{
+	unsigned long addr = win->start + (first << PAGE_SHIFT);
+	pgprot_t prot = vma->vm_page_prot;
+
+	while (nr) {
+		unsigned long n = min(nr, (pmd_addr_end(addr, win->end) - addr) >>
+				      PAGE_SHIFT), i;
+		pmd_t *pmd = win->pmds[(addr - win->start) >> PMD_SHIFT];
+		spinlock_t *ptl;	/* the PTE page's lock */
+		pte_t *pte;
+
+		pte = pte_offset_map_lock(win->mm, pmd, addr, &ptl);
+		if (!pte)
+			return -EIO;
+		arch_enter_lazy_mmu_mode();
+		for (i = 0; i < n; i++) {
+			pte_t entry = pte_mkspecial(mk_pte(pages[i], prot));
+
+			entry = writable ? pte_mkdirty(pte_mkwrite_novma(entry)) :
+					   pte_wrprotect(entry);
+			VM_WARN_ON_ONCE(!pte_none(ptep_get(pte + i)));
+			set_pte_at(win->mm, addr + (i << PAGE_SHIFT), pte + i,
+				   pte_mkyoung(entry));
+		}
+		arch_leave_lazy_mmu_mode();
+		pte_unmap_unlock(pte, ptl);
+		addr += n << PAGE_SHIFT;
+		pages += n;
+		nr -= n;
+	}
+	return 0;
+}
+
+/* Clear the PTEs of @nr window pages from @first; VMA held. */
+static void lw_unmap(struct lw_window *win, unsigned long first,
+		     unsigned long nr)
+{
+	unsigned long addr = win->start + (first << PAGE_SHIFT);
+
+	while (nr) {
+		unsigned long n = min(nr, (pmd_addr_end(addr, win->end) - addr) >>
+				      PAGE_SHIFT), i;
+		pmd_t *pmd = win->pmds[(addr - win->start) >> PMD_SHIFT];
+		spinlock_t *ptl;	/* the PTE page's lock */
+		pte_t *pte;
+
+		pte = pte_offset_map_lock(win->mm, pmd, addr, &ptl);
+		if (WARN_ON_ONCE(!pte))
+			return;
+		arch_enter_lazy_mmu_mode();
+		for (i = 0; i < n; i++)
+			ptep_get_and_clear(win->mm, addr + (i << PAGE_SHIFT),
+					   pte + i);
+		arch_leave_lazy_mmu_mode();
+		pte_unmap_unlock(pte, ptl);
+		addr += n << PAGE_SHIFT;
+		nr -= n;
+	}
+}
+
+/* Flush [@start, @end) of the current mm from this CPU's TLB only. */
+static void lw_flush_local(struct vm_area_struct *vma, unsigned long start,
+			   unsigned long end)
+{
+#ifdef CONFIG_X86
+	preempt_disable();
+	if ((end - start) >> PAGE_SHIFT > LW_LOCAL_FLUSH_CEILING) {
+		flush_tlb_local();
+	} else {
+		for (; start < end; start += PAGE_SIZE)
+			flush_tlb_one_user(start);
+	}
+	preempt_enable();
+#else
+	/* No local-only ranged flush here: flush everywhere, still correct. */
+	flush_tlb_range(vma, start, end);
+#endif
+}
+
+/* ===== Window space: next fit over busy | dirty, wrap flush ===== */
+
+static void lw_cancel_flushes(struct lw_window *win)
+{
+	struct hlist_node *tmp;
+	struct lw_flush *f;
+	int bkt;
+
+	hash_for_each_safe(win->flushes, bkt, tmp, f, node) {
+		hash_del(&f->node);
+		xmem_flush_cancel(&f->xf);
+		kfree(f);
+	}
+}
+
+/*
+ * The wrap flush: every dirty page of the window is flushed on every CPU of
+ * the mm and becomes clean; the registrations on descriptors are no longer
+ * needed.
+ */
+static void lw_wrap_flush(struct lw_window *win, struct vm_area_struct *vma)
+{
+	unsigned long pages = bitmap_weight(win->dirty, win->nr_pages);
+
+	flush_tlb_range(vma, win->start, win->end);
+	bitmap_zero(win->dirty, win->nr_pages);
+	win->cursor = 0;
+	win->wraps++;
+	lw_cancel_flushes(win);
+	trace_lw_flush(win->mm, win->start, win->pid, LW_FLUSH_WRAP, pages);
+}
+
+/*
+ * The first run of @nr pages from @i on that is neither attached nor dirty,
+ * or nr_pages.  A run that holds a busy or dirty page cannot start at or
+ * before it, so the search skips past the later of the first two found.
+ */
+static unsigned long lw_find(struct lw_window *win, unsigned long i,
+			     unsigned long nr)
+{
+	while (i + nr <= win->nr_pages) {
+		unsigned long end = i + nr;
+		unsigned long b = find_next_bit(win->busy, end, i);
+		unsigned long d = find_next_bit(win->dirty, end, i);
+
+		if (b == end && d == end)
+			return i;
+		i = max(b == end ? i : b, d == end ? i : d) + 1;
+	}
+	return win->nr_pages;
+}
+
+/* @nr clean free pages of the window, or -ENOMEM. */
+static long lw_space_alloc(struct lw_window *win, struct vm_area_struct *vma,
+			   unsigned long nr)
+{
+	unsigned long i;
+
+	if (win->attached + nr > win->nr_pages)
+		return -ENOMEM;
+	i = lw_find(win, win->cursor, nr);
+	if (i >= win->nr_pages && win->cursor)
+		i = lw_find(win, 0, nr);
+	if (i >= win->nr_pages && !bitmap_empty(win->dirty, win->nr_pages)) {
+		lw_wrap_flush(win, vma);
+		i = lw_find(win, 0, nr);
+	}
+	if (i >= win->nr_pages)
+		return -ENOMEM;
+	bitmap_set(win->busy, i, nr);
+	win->attached += nr;
+	win->cursor = i + nr;
+	return i;
+}
+
+/* ===== Attach ===== */
+
+static struct lw_window *lw_current_window(struct lw_mm *lwm)
+{
+	struct lw_window *win = current->lw_window;
+
+	if (!win)
+		return lw_window_create(lwm);
+	if (win->broken)
+		return ERR_PTR(-EIO);
+	return win;
+}
+
+static int lw_attach(struct lw_window *win, struct xmem *dp,
+		     struct xmem_obj *obj, size_t offset, size_t length,
+		     unsigned long *addr)
+{
+	unsigned long in = offset_in_page(obj->addr) + offset;
+	unsigned long nr = DIV_ROUND_UP(offset_in_page(in) + length,
+					PAGE_SIZE);
+	struct vm_area_struct *vma;
+	struct lw_att *att;
+	bool mmap_locked;
+	long first;
+	int err;
+
+	att = kmem_cache_alloc(lw_att_cache, GFP_KERNEL_ACCOUNT);
+	if (!att)
+		return -ENOMEM;
+	vma = lw_window_lock(win, &mmap_locked);
+	err = -EIO;
+	if (!vma)
+		goto free;
+	first = lw_space_alloc(win, vma, nr);
+	err = first;
+	if (first < 0)
+		goto unlock;
+	err = xa_insert(&win->atts, first, att, GFP_KERNEL_ACCOUNT);
+	if (err)
+		goto release;
+	err = lw_map(win, vma, first, &obj->pages[in >> PAGE_SHIFT], nr,
+		     obj->writable);
+	if (err)
+		goto erase;
+	lw_window_unlock(win, vma, mmap_locked);
+
+	att->dp = dp;
+	att->obj = obj;
+	att->first = first;
+	att->nr = nr;
+	att->length = length;
+	att->addr = win->start + (first << PAGE_SHIFT) + offset_in_page(in);
+	*addr = att->addr;
+	return 0;
+
+erase:
+	lw_unmap(win, first, nr);
+	xa_erase(&win->atts, first);
+release:
+	bitmap_clear(win->busy, first, nr);
+	win->attached -= nr;
+unlock:
+	lw_window_unlock(win, vma, mmap_locked);
+free:
+	kmem_cache_free(lw_att_cache, att);
+	return err;
+}
+
+/**
+ * as_lw_att64() - map part of a descriptor into the calling thread's window
+ * @dp: descriptor attached with %LW_XMATTACH (by any process)
+ * @offset: first byte, from the start of the descriptor's range
+ * @length: bytes to map
+ * @addr: where the address of byte @offset is stored on success
+ *
+ * Maps the descriptor's pinned pages holding [@offset, @offset + @length),
+ * read-only if the descriptor is, in the calling thread's window.  The
+ * attachment keeps the descriptor from being xmdetach()ed until
+ * as_lw_det64() (or the thread's exit) detaches it.  Only the calling
+ * thread may use or detach the range; other threads of the process can
+ * reach it only because they share page tables.
+ *
+ * Context: Process context, from a user thread.  Takes mmap_lock for
+ * writing only on the thread's first attach, to reserve its window.
+ * Return: 0; -ENODEV before as_lw_pool_init(); -EINVAL for a descriptor not
+ * attached with %LW_XMATTACH, a zero @length, or a range past the
+ * descriptor; -ENOMEM when the thread would have more than the pool size
+ * attached, or on allocation failure; -EIO if the window was damaged;
+ * -ENOSYS, -EPERM as for as_lw_pool_init().
+ */
+int as_lw_att64(struct xmem *dp, size_t offset, size_t length,
+		unsigned long *addr)
+{
+	struct lw_window *win;
+	struct xmem_obj *obj;
+	unsigned long mapped = 0;
+	struct lw_mm *lwm;
+	size_t end;
+	int err;
+
+	err = lw_check_caller();
+	if (err)
+		goto out;
+	lwm = lw_mm_of(current->mm);
+	err = -ENODEV;
+	if (!lwm)
+		goto out;
+	obj = xmem_lw_get(dp);
+	if (IS_ERR(obj)) {
+		err = PTR_ERR(obj);
+		goto out;
+	}
+	err = -EINVAL;
+	if (!length || check_add_overflow(offset, length, &end) ||
+	    end > obj->len)
+		goto put;
+	win = lw_current_window(lwm);
+	if (IS_ERR(win)) {
+		err = PTR_ERR(win);
+		goto put;
+	}
+	err = lw_attach(win, dp, obj, offset, length, &mapped);
+	if (err)
+		goto put;
+	*addr = mapped;
+	goto out;
+put:
+	xmem_lw_put(obj);
+out:
+	trace_lw_attach(dp, offset, length, mapped, err);
+	return err;
+}
+EXPORT_SYMBOL_GPL(as_lw_att64);
+
+/* ===== Detach ===== */
+
+/* The thread whose window holds @addr, for a misuse report. */
+static void lw_owner_of(struct mm_struct *mm, unsigned long addr,
+			pid_t *tgid, pid_t *pid)
+{
+	struct lw_mm *lwm = lw_mm_of(mm);
+	struct lw_window *win;
+
+	*tgid = *pid = 0;
+	if (!lwm)
+		return;
+	spin_lock(&lwm->lock);
+	list_for_each_entry(win, &lwm->windows, node) {
+		if (addr >= win->start && addr < win->end) {
+			*tgid = win->tgid;
+			*pid = win->pid;
+			break;
+		}
+	}
+	spin_unlock(&lwm->lock);
+}
+
+static void lw_report_detach(int kind, struct xmem *dp, unsigned long addr,
+			     size_t length)
+{
+	pid_t tgid, pid;
+
+	lw_owner_of(current->mm, addr, &tgid, &pid);
+	if (kind == LW_MISUSE_MISMATCH && pid && pid != current->pid)
+		kind = LW_MISUSE_NOT_OWNER;
+	trace_lw_misuse(kind, dp, addr, length, tgid, pid, 1);
+}
+
+/* Register a deferred flush of @win on @obj, once per wrap. */
+static int lw_defer_flush(struct lw_window *win, struct xmem_obj *obj)
+{
+	struct lw_flush *f;
+	int err;
+
+	hash_for_each_possible(win->flushes, f, node, (unsigned long)obj)
+		if (f->xf.obj == obj)
+			return 0;
+	f = kmalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
+	if (!f)
+		return -ENOMEM;
+	xmem_flush_init(&f->xf, lw_flush_xmdetach);
+	f->win = win;
+	err = xmem_flush_defer(obj, &f->xf);
+	if (err) {
+		kfree(f);
+		return err;
+	}
+	hash_add(win->flushes, &f->node, (unsigned long)obj);
+	return 0;
+}
+
+/* Remove @att's mapping and make its range dirty; VMA held. */
+static void lw_detach(struct lw_window *win, struct vm_area_struct *vma,
+		      struct lw_att *att)
+{
+	unsigned long start = win->start + (att->first << PAGE_SHIFT);
+	unsigned long end = start + (att->nr << PAGE_SHIFT);
+
+	lw_unmap(win, att->first, att->nr);
+	if ((win->lwm->flags & LW_DEBUG) ||
+	    lw_defer_flush(win, att->obj)) {
+		/* Debug, or no memory to defer: flush everywhere now. */
+		flush_tlb_range(vma, start, end);
+	} else {
+		lw_flush_local(vma, start, end);
+	}
+	bitmap_clear(win->busy, att->first, att->nr);
+	bitmap_set(win->dirty, att->first, att->nr);
+	win->attached -= att->nr;
+}
+
+/**
+ * as_lw_det64() - detach a range that as_lw_att64() attached
+ * @dp: the descriptor given to as_lw_att64()
+ * @addr: the address as_lw_att64() returned
+ * @length: the length given to as_lw_att64()
+ *
+ * Only the thread that attached the range may detach it, and only with
+ * exactly the same @dp, @addr and @length; every refusal is reported with
+ * an lw_misuse event naming the thread whose window holds @addr.  Without
+ * %LW_DEBUG the range may stay reachable through other CPUs' TLBs until the
+ * window's next global flush; it is never reused before.
+ *
+ * Context: Process context, from a user thread.
+ * Return: 0; -ENOMEM if the calling thread has no lightweight resources (it
+ * never attached); -EINVAL if (@dp, @addr, @length) is not exactly one of
+ * its attachments; -EIO if the window was damaged; -ENOSYS, -EPERM as for
+ * as_lw_pool_init().
+ */
+int as_lw_det64(struct xmem *dp, unsigned long addr, size_t length)
+{
+	struct lw_window *win = current->lw_window;
+	struct vm_area_struct *vma;
+	struct lw_att *att = NULL;
+	bool mmap_locked;
+	int err;
+
+	err = lw_check_caller();
+	if (err)
+		goto out;
+	err = -ENOMEM;
+	if (!win) {
+		lw_report_detach(LW_MISUSE_NO_RESOURCES, dp, addr, length);
+		goto out;
+	}
+	err = -EIO;
+	if (win->broken)
+		goto out;
+	if (addr >= win->start && addr < win->end)
+		att = xa_load(&win->atts, (addr - win->start) >> PAGE_SHIFT);
+	err = -EINVAL;
+	if (!att || att->dp != dp || att->addr != addr ||
+	    att->length != length) {
+		lw_report_detach(LW_MISUSE_MISMATCH, dp, addr, length);
+		goto out;
+	}
+	vma = lw_window_lock(win, &mmap_locked);
+	err = -EIO;
+	if (!vma)
+		goto out;
+	lw_detach(win, vma, att);
+	lw_window_unlock(win, vma, mmap_locked);
+	xa_erase(&win->atts, att->first);
+	xmem_lw_put(att->obj);
+	kmem_cache_free(lw_att_cache, att);
+	err = 0;
+out:
+	trace_lw_detach(dp, 0, length, addr, err);
+	return err;
+}
+EXPORT_SYMBOL_GPL(as_lw_det64);
+
+/*
+ * lw_flush_xmdetach - a window's deferred flush, run by xmdetach() of a
+ * descriptor that had pages in the window, before it unpins them.  The
+ * window cannot go away meanwhile: its teardown cancels this registration,
+ * which waits for the descriptor's flush lock that xmdetach() holds.
+ */
+VISIBLE_IF_KUNIT void lw_flush_xmdetach(struct xmem_flush *xf)
+{
+	struct lw_flush *f = container_of(xf, struct lw_flush, xf);
+
+	flush_tlb_mm(f->win->mm);
+	trace_lw_flush(f->win->mm, f->win->start, f->win->pid,
+		       LW_FLUSH_XMDETACH, 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(lw_flush_xmdetach);
+
+/* ===== Thread exit, exec and the end of the mm ===== */
+
+/* Unmap @win's VMA, which flushes it on every CPU; mmap_lock for write. */
+static void lw_window_unmap(struct lw_window *win)
+{
+	struct mm_struct *mm = win->mm;
+	struct vm_area_struct *vma;
+
+	mmap_write_lock(mm);
+	vma = vma_lookup(mm, win->start);
+	if (vma && vma->vm_private_data == win &&
+	    vma->vm_ops == &lw_window_vm_ops) {
+		vma_start_write(vma);
+		vm_flags_clear(vma, VM_SEALED);
+		do_munmap(mm, win->start, win->end - win->start, NULL);
+	}
+	mmap_write_unlock(mm);
+}
+
+/**
+ * lw_thread_exit() - release a thread's window and what is still attached
+ * @tsk: the current task, exiting or exec'ing
+ *
+ * Detaches every attachment left (reported with an lw_misuse event of kind
+ * exit_leak and their count), unmaps the window, which flushes it on every
+ * CPU, and only then drops the descriptors' references.
+ *
+ * Context: Process context, @tsk == current, with its mm still in place.
+ */
+void lw_thread_exit(struct task_struct *tsk)
+{
+	struct lw_window *win = tsk->lw_window;
+	unsigned long index;
+	struct lw_att *att;
+	long left = 0;
+
+	if (!win)
+		return;
+	xa_for_each(&win->atts, index, att)
+		left++;
+	if (left)
+		trace_lw_misuse(LW_MISUSE_EXIT_LEAK, NULL, win->start, 0,
+				win->tgid, win->pid, left);
+	lw_window_unmap(win);
+	trace_lw_flush(win->mm, win->start, win->pid, LW_FLUSH_EXIT,
+		       bitmap_weight(win->dirty, win->nr_pages));
+	lw_cancel_flushes(win);
+	xa_for_each(&win->atts, index, att) {
+		xa_erase(&win->atts, index);
+		xmem_lw_put(att->obj);
+		kmem_cache_free(lw_att_cache, att);
+	}
+	xa_destroy(&win->atts);
+
+	spin_lock(&win->lwm->lock);
+	list_del(&win->node);
+	spin_unlock(&win->lwm->lock);
+	tsk->lw_window = NULL;
+	trace_lw_window_destroy(win->mm, win->start, win->end - win->start,
+				win->tgid, win->pid, left);
+	lw_window_free(win);
+}
+
+/**
+ * lw_mm_exit() - free an address space's lightweight settings
+ * @mm: the mm, being torn down
+ *
+ * Context: Process context; every thread that used @mm has exited.
+ */
+void lw_mm_exit(struct mm_struct *mm)
+{
+	struct lw_mm *lwm = mm->lw;
+
+	if (!lwm)
+		return;
+	WARN_ON_ONCE(!list_empty(&lwm->windows));
+	mm->lw = NULL;
+	kfree(lwm);
+}
+
+static int __init lw_attach_init(void)
+{
+	lw_att_cache = KMEM_CACHE(lw_att, SLAB_PANIC | SLAB_ACCOUNT);
+	return 0;
+}
+core_initcall(lw_attach_init);

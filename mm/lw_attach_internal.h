@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Lightweight attach internals (mm/lw_attach.c), shared with its KUnit
+ * suite: the per-process settings and the per-thread window.
+ */
+#ifndef _MM_LW_ATTACH_INTERNAL_H
+#define _MM_LW_ATTACH_INTERNAL_H
+
+#include <linux/hashtable.h>
+#include <linux/list.h>
+#include <linux/mm_types.h>
+#include <linux/sizes.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+#include <kunit/visibility.h>
+
+struct mm_struct;
+struct task_struct;
+struct xmem_flush;
+
+/*
+ * Largest pool_size: each thread's window pre-allocates its page tables,
+ * 4 KiB of PTEs per 2 MiB, so 8 MiB per thread at this size.
+ */
+#define LW_POOL_MAX		SZ_4G
+/* Above this many pages a local flush drops the whole local TLB. */
+#define LW_LOCAL_FLUSH_CEILING	33
+
+/**
+ * struct lw_mm - a process's lightweight settings, mm->lw
+ * @pool_size: bytes each thread may have attached at once
+ * @flags: 0 or %LW_DEBUG
+ * @lock: protects @windows
+ * @windows: every thread's &struct lw_window
+ */
+struct lw_mm {
+	size_t pool_size;
+	unsigned int flags;
+	spinlock_t lock;		/* protects windows */
+	struct list_head windows;
+};
+
+/**
+ * struct lw_window - one thread's window, current->lw_window
+ * @mm: the address space (mmgrab()ed)
+ * @lwm: its settings
+ * @task: the owning thread; no reference, the window dies first
+ * @tgid: the owner's process id
+ * @pid: the owner's thread id
+ * @node: entry in @lwm->windows, under @lwm->lock
+ * @start: first address of the VMA
+ * @end: end of the VMA
+ * @nr_pages: usable pages: pool_size in pages
+ * @attached: pages mapped by attachments
+ * @cursor: next-fit starting page
+ * @wraps: global flushes done because no clean range fitted
+ * @busy: pages mapped by attachments
+ * @dirty: pages detached since the last global flush of the window
+ * @atts: attachments, by first page
+ * @flushes: deferred flushes registered on descriptors, by object
+ * @pmds: the PMD entry of each PMD_SIZE of the window
+ * @mapped: the window's file has been mapped (it maps once)
+ * @broken: the VMA was found gone or changed: every call fails with -EIO
+ *
+ * Everything but @node is used only by the owning thread, or is fixed once
+ * the window is mapped, so it needs no lock.
+ */
+struct lw_window {
+	struct mm_struct *mm;
+	struct lw_mm *lwm;
+	struct task_struct *task;
+	pid_t tgid;
+	pid_t pid;
+	struct list_head node;
+	unsigned long start;
+	unsigned long end;
+	unsigned long nr_pages;
+	unsigned long attached;
+	unsigned long cursor;
+	unsigned long wraps;
+	unsigned long *busy;
+	unsigned long *dirty;
+	struct xarray atts;
+	DECLARE_HASHTABLE(flushes, 4);
+	pmd_t **pmds;
+	bool mapped;
+	bool broken;
+};
+
+VISIBLE_IF_KUNIT void lw_flush_xmdetach(struct xmem_flush *xf);
+
+#endif /* _MM_LW_ATTACH_INTERNAL_H */
