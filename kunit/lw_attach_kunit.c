@@ -37,6 +37,7 @@
 #include <trace/events/xmem.h>
 
 #include "lw_attach_internal.h"
+#include "lw_utask.h"
 #include "xmem_internal.h"
 
 #define NPAGES	8
@@ -248,70 +249,7 @@ static void fill(struct kunit *test, unsigned long addr, size_t len, u8 seed)
 	kunit_kfree(test, tmp);
 }
 
-/* ===== User-mode tasks ===== */
-
-struct utask;
-typedef int (*ufn_t)(struct utask *u);
-
-struct utask {
-	struct kunit *test;
-	ufn_t fn;
-	void *arg;
-	int ret;
-	pid_t tgid, pid;
-	struct completion ready;	/* for threads that run concurrently */
-};
-
-static int utask_main(void *data)
-{
-	struct utask *u = data;
-
-	u->tgid = current->tgid;
-	u->pid = current->pid;
-	u->ret = u->fn(u);
-	complete(&u->ready);
-	do_exit(0);
-}
-
-/*
- * Run @fn in a new user-mode process that shares the test's mm, and return
- * its result once it has exited (CLONE_VFORK waits until it let go of the
- * mm, after its window was released).
- */
-static int run_user(struct kunit *test, ufn_t fn, void *arg)
-{
-	struct utask u = { .test = test, .fn = fn, .arg = arg, .ret = -ESRCH };
-	int status;
-	pid_t pid;
-
-	init_completion(&u.ready);
-	pid = user_mode_thread(utask_main, &u, CLONE_VFORK | SIGCHLD);
-	KUNIT_ASSERT_GT(test, pid, 0);
-	kernel_wait(pid, &status);
-	return u.ret;
-}
-
-/* Start @fn as a sibling thread of the calling user task; don't wait. */
-static pid_t uthread_start(struct utask *t, ufn_t fn, void *arg)
-{
-	t->fn = fn;
-	t->arg = arg;
-	t->ret = -ESRCH;
-	init_completion(&t->ready);
-	return user_mode_thread(utask_main, t, CLONE_THREAD | CLONE_SIGHAND |
-				CLONE_FS | CLONE_FILES);
-}
-
-/* Run @fn in a sibling thread of the calling user task and wait for it. */
-static int run_thread(struct utask *parent, ufn_t fn, void *arg)
-{
-	struct utask t = { .test = parent->test };
-
-	if (uthread_start(&t, fn, arg) < 0)
-		return -ESRCH;
-	wait_for_completion(&t.ready);
-	return t.ret;
-}
+/* ===== User-mode tasks: lw_utask.h ===== */
 
 static bool no_windows(struct mm_struct *mm)
 {
@@ -1022,14 +960,30 @@ static int sealed_fn(struct utask *u)
 {
 	struct att_ctx *c = u->arg;
 	struct kunit *test = u->test;
+	struct vm_area_struct *vma;
 	struct lw_window *win;
 	unsigned long addr, r;
+	vm_flags_t flags;
+	int err;
 
 	KUNIT_EXPECT_EQ(test, as_lw_pool_init(4 * PAGE_SIZE, 0), 0);
-	if (expect_ok(test, as_lw_att64(c->lw, 0, PAGE_SIZE, &addr)))
+	/* As after mlockall(MCL_FUTURE): the window must not inherit it. */
+	current->mm->def_flags |= VM_LOCKED;
+	err = as_lw_att64(c->lw, 0, PAGE_SIZE, &addr);
+	current->mm->def_flags &= ~VM_LOCKED;
+	if (expect_ok(test, err))
 		return -EIO;
 	win = current->lw_window;
 	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(win->start, PMD_SIZE));
+	mmap_read_lock(current->mm);
+	vma = vma_lookup(current->mm, win->start);
+	flags = vma ? vma->vm_flags : 0;
+	mmap_read_unlock(current->mm);
+	KUNIT_EXPECT_FALSE(test, flags & VM_LOCKED);
+	KUNIT_EXPECT_TRUE(test, flags & VM_DONTCOPY);
+	/* fork() must never copy it. */
+	KUNIT_EXPECT_EQ(test, do_madvise(current->mm, win->start, PAGE_SIZE,
+					 MADV_DOFORK), -EINVAL);
 	KUNIT_EXPECT_EQ(test, vm_munmap(win->start, win->end - win->start),
 			-EPERM);
 	KUNIT_EXPECT_EQ(test, vm_munmap(addr, PAGE_SIZE), -EPERM);

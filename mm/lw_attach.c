@@ -14,9 +14,12 @@
  *   |<------------------ nr_pages = pool_size / PAGE_SIZE --->|
  *
  * The VMA is VM_PFNMAP (special PTEs: no refcount, mapcount or rmap work
- * per page), VM_DONTCOPY (fork does not copy it), VM_SEALED (munmap,
- * mremap and mprotect are refused), refuses splitting, and its fault
- * handler sends SIGSEGV for any page that is not attached.  An attachment
+ * per page), VM_DONTCOPY and VM_IO (fork does not copy it, and
+ * MADV_DOFORK cannot change that), VM_SEALED (munmap, mremap and mprotect
+ * are refused), refuses splitting, does not take mm->def_flags (an
+ * mlockall() must not lock or charge it), and its fault handler sends
+ * SIGSEGV for any page that is not attached.  Clearing PTEs tells the MMU
+ * notifiers, so secondary MMUs (KVM) drop the pages too.  An attachment
  * maps pages that the descriptor (LW_XMATTACH) keeps pinned; the
  * attachment holds the descriptor's lightweight count, so xmdetach()
  * refuses with -EBUSY until it is detached.
@@ -44,9 +47,11 @@
  *     flush on the descriptor (xmem_flush_defer()); xmdetach() runs it
  *     (flush_tlb_mm() of the window's mm) before it unpins a single page,
  *     unless the window's own global flush came first and cancelled it;
- *  3. a window is only ever unmapped by its own thread (exit or exec) or
- *     with the whole mm; munmap flushes every CPU before the registrations
- *     are cancelled and the attachments' references dropped.
+ *  3. a window is only ever taken down by its own thread (exit or exec):
+ *     what is still attached is cleared, the VMA unmapped and then the
+ *     whole mm flushed on every CPU -- munmap alone would flush only the
+ *     PTEs it clears, not the ranges detached before -- and only then are
+ *     the registrations cancelled and the references dropped.
  *
  * Migration of the thread between CPUs changes nothing: its old CPUs are
  * among those the deferred flush reaches.  With LW_DEBUG every detach
@@ -73,6 +78,7 @@
 #include <linux/hugetlb.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/mmu_notifier.h>
 #include <linux/pgtable.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
@@ -182,22 +188,24 @@ EXPORT_SYMBOL_GPL(as_lw_pool_init);
 
 /* ===== The window VMA ===== */
 
-static vm_fault_t lw_window_fault(struct vm_fault *vmf)
+/* Report a bad access to a window; vm_private_data is NULL once released. */
+static vm_fault_t lw_window_bad_access(struct vm_fault *vmf, int kind)
 {
 	struct lw_window *win = vmf->vma->vm_private_data;
 
-	trace_lw_misuse(LW_MISUSE_FAULT, NULL, vmf->real_address, 0,
-			win->tgid, win->pid, 1);
+	trace_lw_misuse(kind, NULL, vmf->real_address, 0, win ? win->tgid : 0,
+			win ? win->pid : 0, 1);
 	return VM_FAULT_SIGSEGV;
+}
+
+static vm_fault_t lw_window_fault(struct vm_fault *vmf)
+{
+	return lw_window_bad_access(vmf, LW_MISUSE_FAULT);
 }
 
 static vm_fault_t lw_window_pfn_mkwrite(struct vm_fault *vmf)
 {
-	struct lw_window *win = vmf->vma->vm_private_data;
-
-	trace_lw_misuse(LW_MISUSE_RDONLY_WRITE, NULL, vmf->real_address, 0,
-			win->tgid, win->pid, 1);
-	return VM_FAULT_SIGSEGV;
+	return lw_window_bad_access(vmf, LW_MISUSE_RDONLY_WRITE);
 }
 
 static int lw_window_may_split(struct vm_area_struct *vma, unsigned long addr)
@@ -232,7 +240,8 @@ static int lw_window_mmap(struct file *file, struct vm_area_struct *vma)
 	    vma->vm_end - vma->vm_start != win->end - win->start)
 		return -EBUSY;
 	win->mapped = true;
-	vm_flags_set(vma, VM_PFNMAP | VM_DONTCOPY | VM_DONTEXPAND |
+	/* VM_IO as remap_pfn_range(): MADV_DOFORK cannot undo VM_DONTCOPY. */
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTCOPY | VM_DONTEXPAND |
 		     VM_DONTDUMP | VM_NOHUGEPAGE);
 	vm_flags_clear(vma, VM_MAYEXEC);
 	vma->vm_ops = &lw_window_vm_ops;
@@ -271,7 +280,7 @@ static int lw_window_populate(struct lw_window *win)
  */
 static int lw_window_map(struct lw_window *win, struct file *file)
 {
-	unsigned long len = win->end - win->start, addr, populate;
+	unsigned long len = win->end - win->start, addr;
 	struct mm_struct *mm = win->mm;
 	struct vm_area_struct *vma;
 	int err;
@@ -285,9 +294,14 @@ static int lw_window_map(struct lw_window *win, struct file *file)
 	addr = ALIGN(addr, PMD_SIZE);
 	win->start = addr;
 	win->end = addr + len;
-	addr = do_mmap(file, addr, len, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_FIXED_NOREPLACE, 0, 0, &populate,
-		       NULL);
+	/*
+	 * mmap_region(), not do_mmap(): the window must not inherit
+	 * mm->def_flags (mlockall(MCL_FUTURE) would charge all of it to
+	 * RLIMIT_MEMLOCK for pages it never owns).  The range is free: it
+	 * was found under this same lock.
+	 */
+	addr = mmap_region(file, addr, len, VM_READ | VM_WRITE | VM_SHARED |
+			   VM_MAYREAD | VM_MAYWRITE | VM_MAYSHARE, 0, NULL);
 	if (IS_ERR_VALUE(addr)) {
 		err = (long)addr;
 		goto unlock;
@@ -297,8 +311,10 @@ static int lw_window_map(struct lw_window *win, struct file *file)
 	vm_flags_set(vma, VM_SEALED);
 	err = lw_window_populate(win);
 	if (err) {
+		/* Nothing is mapped in it yet; it must not outlive @win. */
+		vma->vm_private_data = NULL;
 		vm_flags_clear(vma, VM_SEALED);
-		do_munmap(mm, win->start, len, NULL);
+		WARN_ON_ONCE(do_munmap(mm, win->start, len, NULL));
 	}
 unlock:
 	mmap_write_unlock(mm);
@@ -443,12 +459,20 @@ static int lw_map(struct lw_window *win, struct vm_area_struct *vma,
 	return 0;
 }
 
-/* Clear the PTEs of @nr window pages from @first; VMA held. */
+/*
+ * Clear the PTEs of @nr window pages from @first; VMA held.  Secondary MMUs
+ * (KVM maps VM_PFNMAP pages too) are told, as they must be before the pages
+ * can be unpinned.
+ */
 static void lw_unmap(struct lw_window *win, unsigned long first,
 		     unsigned long nr)
 {
 	unsigned long addr = win->start + (first << PAGE_SHIFT);
+	struct mmu_notifier_range range;
 
+	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, win->mm, addr,
+				addr + (nr << PAGE_SHIFT));
+	mmu_notifier_invalidate_range_start(&range);
 	while (nr) {
 		unsigned long n = min(nr, (pmd_addr_end(addr, win->end) - addr) >>
 				      PAGE_SHIFT), i;
@@ -468,6 +492,7 @@ static void lw_unmap(struct lw_window *win, unsigned long first,
 		addr += n << PAGE_SHIFT;
 		nr -= n;
 	}
+	mmu_notifier_invalidate_range_end(&range);
 }
 
 /* Flush [@start, @end) of the current mm from this CPU's TLB only. */
@@ -620,7 +645,11 @@ static int lw_attach(struct lw_window *win, struct xmem *dp,
 	return 0;
 
 erase:
+	/* Some PTEs may have been written: clear, flush, keep it dirty. */
 	lw_unmap(win, first, nr);
+	flush_tlb_range(vma, win->start + (first << PAGE_SHIFT),
+			win->start + ((first + nr) << PAGE_SHIFT));
+	bitmap_set(win->dirty, first, nr);
 	xa_erase(&win->atts, first);
 release:
 	bitmap_clear(win->busy, first, nr);
@@ -854,21 +883,35 @@ EXPORT_SYMBOL_IF_KUNIT(lw_flush_xmdetach);
 
 /* ===== Thread exit, exec and the end of the mm ===== */
 
-/* Unmap @win's VMA, which flushes it on every CPU; mmap_lock for write. */
+/*
+ * Take @win's mappings down for good: clear what is still attached, release
+ * the VMA, and flush the whole window on every CPU.  munmap() alone would
+ * not do: it flushes only the PTEs it clears, not the ranges detached
+ * before, and it can fail.  After this no CPU can reach an attached or
+ * detached page through the window, whatever happened to the VMA.
+ */
 static void lw_window_unmap(struct lw_window *win)
 {
 	struct mm_struct *mm = win->mm;
 	struct vm_area_struct *vma;
+	unsigned long index;
+	struct lw_att *att;
 
 	mmap_write_lock(mm);
 	vma = vma_lookup(mm, win->start);
 	if (vma && vma->vm_private_data == win &&
-	    vma->vm_ops == &lw_window_vm_ops) {
+	    vma->vm_ops == &lw_window_vm_ops && vma->vm_end == win->end) {
+		/* The page tables are still the window's. */
+		xa_for_each(&win->atts, index, att)
+			lw_unmap(win, att->first, att->nr);
 		vma_start_write(vma);
+		vma->vm_private_data = NULL;
 		vm_flags_clear(vma, VM_SEALED);
-		do_munmap(mm, win->start, win->end - win->start, NULL);
+		WARN_ON_ONCE(do_munmap(mm, win->start, win->end - win->start,
+				       NULL));
 	}
 	mmap_write_unlock(mm);
+	flush_tlb_mm(mm);
 }
 
 /**
