@@ -62,7 +62,7 @@ KUNIT_ARGS = --arch=x86_64 --build_dir=$(KOBJ) --jobs=$(JOBS) \
 # Benchmarks: a production kernel (kunit/bench.kunitconfig: no debug
 # checkers) built by kunit.py in its own directory, so that the debug build
 # in $(KOBJ) stays warm.  `make bench` runs each arm of BENCH_ARMS in turn
-# (BENCH_ARMS=ldata for one); arm A is the target bench-A, which leaves the
+# (BENCH_ARMS=lw for one); arm A is the target bench-A, which leaves the
 # raw console log in $(RESULTS)/bench-A.log and its table in
 # $(RESULTS)/bench-A.txt and fails on a kunit.py error, a failed case, a
 # splat or an empty table.  bench.log and bench.txt gather every arm's, and
@@ -71,7 +71,7 @@ KUNIT_ARGS = --arch=x86_64 --build_dir=$(KOBJ) --jobs=$(JOBS) \
 # numbers are ratios to read, never asserted.
 BENCHOBJ := $(WORK)/bench
 BENCH_KUNITCONFIG ?= $(REPO)/kunit/bench.kunitconfig
-BENCH_ARMS ?= ldata
+BENCH_ARMS ?= ldata lw
 BENCH_KUNIT_ARGS = --arch=x86_64 --build_dir=$(BENCHOBJ) --jobs=$(JOBS) \
 	--kunitconfig=$(BENCH_KUNITCONFIG) --make_options='CC=$(CC_KERNEL)'
 BENCH_EXEC_ARGS = --arch=x86_64 --build_dir=$(BENCHOBJ) \
@@ -151,26 +151,34 @@ bench: tree
 bench-build: tree
 	cd $(TREE) && $(KUNIT_PY) build $(BENCH_KUNIT_ARGS)
 
-# The ldata arm: the ldata_bench KUnit suite (kunit/ldata_bench.c).  The
-# table is the suite's "ldata_bench: " lines; the header records what else
-# was compiling on the host while it ran (the numbers are host time).
-bench-ldata: bench-build
+# An arm is a KUnit suite of slow cases run on the bench kernel: ldata is
+# kunit/ldata_bench.c, lw kunit/lw_attach_bench.c.  Its table is the
+# suite's lines that start with BENCH_PREFIX, ending with "END RESULTS";
+# the header records what else was compiling on the host while it ran (the
+# numbers are host time).
+bench-ldata: BENCH_SUITE := ldata_bench
+bench-ldata: BENCH_PREFIX := ldata_bench
+bench-ldata: BENCH_SRC := kunit/ldata_bench.c
+bench-lw: BENCH_SUITE := lw_attach_bench
+bench-lw: BENCH_PREFIX := lw_bench
+bench-lw: BENCH_SRC := kunit/lw_attach_bench.c
+bench-ldata bench-lw: bench-build
 	@mkdir -p $(RESULTS)
-	@rm -f $(BENCHOBJ)/test.log $(BENCHOBJ)/console.result $(RESULTS)/bench-ldata.log $(RESULTS)/bench-ldata.txt
+	@rm -f $(BENCHOBJ)/test.log $(BENCHOBJ)/console.result $(RESULTS)/$@.log $(RESULTS)/$@.txt
 	@set +e; \
 	busy() { echo "load $$(cut -d' ' -f1-3 /proc/loadavg), $$(pgrep -c -x 'cc1|cc1plus|rustc' || true) compilers, $$(pgrep -c -f '^qemu-system' || true) QEMUs"; }; \
 	before=$$(busy); \
-	(cd $(TREE) && $(KUNIT_PY) exec $(BENCH_EXEC_ARGS) 'ldata_bench') 2>&1 | tee $(RESULTS)/bench-ldata.kunit.log; \
+	(cd $(TREE) && $(KUNIT_PY) exec $(BENCH_EXEC_ARGS) '$(BENCH_SUITE)') 2>&1 | tee $(RESULTS)/$@.kunit.log; \
 	rc=$${PIPESTATUS[0]}; \
 	after=$$(busy); \
-	cp $(BENCHOBJ)/test.log $(RESULTS)/bench-ldata.log 2>/dev/null; \
-	$(REPO)/harness/console-scan.sh $(RESULTS)/bench-ldata.log "bench console" $(BENCHOBJ)/console.result; \
+	cp $(BENCHOBJ)/test.log $(RESULTS)/$@.log 2>/dev/null; \
+	$(REPO)/harness/console-scan.sh $(RESULTS)/$@.log "bench console" $(BENCHOBJ)/console.result; \
 	crc=$$?; \
 	{ \
-		echo "ldata: kunit/ldata_bench.c, host before: $$before; after: $$after"; \
-		sed -n 's/^.*# [a-z_]*: ldata_bench: //p' $(RESULTS)/bench-ldata.log; \
-	} > $(RESULTS)/bench-ldata.txt; \
-	grep -q 'END RESULTS' $(RESULTS)/bench-ldata.txt || { echo "bench-ldata: no results in $(RESULTS)/bench-ldata.log" >&2; rc=1; }; \
+		echo "$(@:bench-%=%): $(BENCH_SRC), host before: $$before; after: $$after"; \
+		sed -n 's/^.*# [a-z_]*: $(BENCH_PREFIX): //p' $(RESULTS)/$@.log; \
+	} > $(RESULTS)/$@.txt; \
+	grep -q 'END RESULTS' $(RESULTS)/$@.txt || { echo "$@: no results in $(RESULTS)/$@.log" >&2; rc=1; }; \
 	[ $$rc = 0 ] && [ $$crc = 0 ]
 
 # For now the main job boots the test kernel and runs the suites; later
