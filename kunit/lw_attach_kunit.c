@@ -216,6 +216,17 @@ static long pins_outstanding(void)
 	return sum;
 }
 
+/*
+ * Every descriptor over the test's mm is detached: the pins are back where
+ * they were, and nothing is charged to the mm's pinned_vm any more (the
+ * test runs with CAP_IPC_LOCK, so nothing was charged to locked_vm).
+ */
+static void expect_baseline(struct kunit *test, long pins)
+{
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0LL);
+}
+
 static void detach_action(void *dp)
 {
 	if (((struct xmem *)dp)->aspace_id != XMEM_INVAL)
@@ -639,7 +650,7 @@ static void test_xmdetach_runs_deferred_flush(struct kunit *test)
 	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
 	KUNIT_EXPECT_EQ(test, run_user(test, deferred_fn, &c), 0);
 	KUNIT_EXPECT_EQ(test, count_of(&seen.flush_seen[LW_FLUSH_XMDETACH]), 1);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	expect_baseline(test, pins);
 }
 
 /* With LW_DEBUG the detach flushed already: xmdetach() has nothing to run. */
@@ -652,7 +663,7 @@ static void test_lw_debug_leaves_nothing_deferred(struct kunit *test)
 	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
 	KUNIT_EXPECT_EQ(test, run_user(test, deferred_fn, &c), 0);
 	KUNIT_EXPECT_EQ(test, count_of(&seen.flush_seen[LW_FLUSH_XMDETACH]), 0);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	expect_baseline(test, pins);
 }
 
 static int debug_fn(struct utask *u)
@@ -817,7 +828,7 @@ static void test_thread_exit_cleanup(struct kunit *test)
 	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
 	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
 	KUNIT_EXPECT_EQ(test, run_user(test, thread_exit_fn, &c), 0);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	expect_baseline(test, pins);
 }
 
 static int fork_child_fn(struct utask *u)
@@ -893,7 +904,7 @@ static void test_fork_child_inherits_nothing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, count_of(&seen.misuse_seen[LW_MISUSE_EXIT_LEAK]),
 			1);
 	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	expect_baseline(test, pins);
 }
 
 /* A static x86-64 ELF executable: exit(0). */
@@ -953,7 +964,7 @@ static void test_exec_releases_everything(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, last(&seen.destroyed).count, 2L);
 	KUNIT_EXPECT_EQ(test, last(&seen.misuse).kind, LW_MISUSE_EXIT_LEAK);
 	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	expect_baseline(test, pins);
 }
 
 static int sealed_fn(struct utask *u)
@@ -1046,7 +1057,7 @@ static void test_damaged_window(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, run_user(test, damaged_fn, &c), 0);
 	KUNIT_EXPECT_EQ(test, last(&seen.destroyed).count, 1L);
 	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	expect_baseline(test, pins);
 }
 
 /* ===== Torture ===== */
@@ -1198,7 +1209,7 @@ static void test_torture(struct kunit *test)
 		   atomic_long_read(&t->enomem));
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->bad), 0L);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&t->attaches), 0L);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	expect_baseline(test, pins);
 }
 
 static struct kunit_case lw_test_cases[] = {
