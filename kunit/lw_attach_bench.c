@@ -31,6 +31,7 @@
 #include <kunit/test.h>
 #include <linux/adspace.h>
 #include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
@@ -66,8 +67,7 @@ struct bench {
 	unsigned long pages;	/* N of the arm being measured */
 	u64 ns[NR_ARMS][BENCH_REPS];
 	/* threads */
-	atomic_t ready, stop;
-	u64 pairs[NR_CPUS];
+	atomic_t ready, go, stop;
 	int failed;
 };
 
@@ -237,19 +237,23 @@ struct bench_thread {
 	struct bench *b;
 	int cpu;
 	bool spin;		/* a sibling that only runs, never attaches */
+	u64 rate;		/* pairs per second over its own time */
 };
 
 static int thread_fn(struct utask *u)
 {
 	struct bench_thread *t = u->arg;
 	struct bench *b = t->b;
-	u64 pairs = 0;
 	unsigned long addr;
+	u64 pairs = 0, t0;
 	int i;
 
 	if (set_cpus_allowed_ptr(current, cpumask_of(t->cpu)))
 		b->failed++;
 	atomic_inc(&b->ready);
+	while (!atomic_read(&b->go))
+		cpu_relax();
+	t0 = ktime_get_ns();
 	while (!atomic_read(&b->stop)) {
 		if (t->spin) {
 			cpu_relax();
@@ -262,13 +266,15 @@ static int thread_fn(struct utask *u)
 		}
 		pairs += BENCH_CHUNK;
 	}
-	b->pairs[t->cpu] = pairs;
+	t->rate = div64_u64(pairs * NSEC_PER_SEC,
+			    max_t(u64, ktime_get_ns() - t0, 1));
 	return 0;
 }
 
 /*
  * Run @nr attaching threads on the first @nr CPUs (and, if @sibling, a
- * spinning one on the next CPU) for one window; pairs per second in total.
+ * spinning one on the next CPU), started together, for one window each;
+ * the sum of the attaching threads' own rates, in pairs per second.
  */
 static u64 run_threads(struct utask *u, struct bench *b, int nr, bool sibling)
 {
@@ -280,8 +286,8 @@ static u64 run_threads(struct utask *u, struct bench *b, int nr, bool sibling)
 	if (!t)
 		return 0;
 	atomic_set(&b->ready, 0);
+	atomic_set(&b->go, 0);
 	atomic_set(&b->stop, 0);
-	memset(b->pairs, 0, sizeof(b->pairs));
 	for_each_online_cpu(cpu) {
 		if (i == n)
 			break;
@@ -289,20 +295,24 @@ static u64 run_threads(struct utask *u, struct bench *b, int nr, bool sibling)
 		t[i].cpu = cpu;
 		t[i].spin = i >= nr;
 		t[i].u.test = u->test;
-		if (uthread_start(&t[i].u, thread_fn, &t[i]) < 0)
+		if (uthread_start(&t[i].u, thread_fn, &t[i]) < 0) {
 			b->failed++;
+			break;
+		}
 		i++;
 	}
-	while (atomic_read(&b->ready) < i && !b->failed)
+	while (atomic_read(&b->ready) < i)
 		schedule_timeout_uninterruptible(1);
-	schedule_timeout_uninterruptible(nsecs_to_jiffies(4 * BENCH_WINDOW_NS));
+	atomic_set(&b->go, 1);
+	msleep(4 * BENCH_WINDOW_NS / NSEC_PER_MSEC);
 	atomic_set(&b->stop, 1);
-	while (i--)
+	while (i--) {
 		wait_for_completion(&t[i].u.ready);
-	for_each_possible_cpu(cpu)
-		total += b->pairs[cpu];
+		if (!t[i].spin)
+			total += t[i].rate;
+	}
 	kfree(t);
-	return div64_u64(total * NSEC_PER_SEC, 4 * BENCH_WINDOW_NS);
+	return total;
 }
 
 static int threads_fn(struct utask *u)

@@ -84,7 +84,6 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/sizes.h>
-#include <linux/xarray.h>
 #include <linux/xmem.h>
 #include <asm/tlbflush.h>
 #include <kunit/visibility.h>
@@ -105,7 +104,7 @@ EXPORT_TRACEPOINT_SYMBOL_GPL(lw_flush);
 
 static struct kmem_cache *lw_att_cache;
 
-/* One attachment, in its thread's window->atts under its first page. */
+/* One attachment, in its thread's window->atts[] at its first page. */
 struct lw_att {
 	struct xmem *dp;
 	struct xmem_obj *obj;		/* with a lightweight reference */
@@ -326,6 +325,7 @@ static void lw_window_free(struct lw_window *win)
 	bitmap_free(win->busy);
 	bitmap_free(win->dirty);
 	kvfree(win->pmds);
+	kvfree(win->atts);
 	mmdrop(win->mm);
 	kfree(win);
 }
@@ -350,13 +350,14 @@ static struct lw_window *lw_window_create(struct lw_mm *lwm)
 	win->pid = current->pid;
 	win->nr_pages = DIV_ROUND_UP(lwm->pool_size, PAGE_SIZE);
 	win->end = len;		/* placed by lw_window_map() */
-	xa_init(&win->atts);
 	hash_init(win->flushes);
 	win->busy = bitmap_zalloc(win->nr_pages, GFP_KERNEL_ACCOUNT);
 	win->dirty = bitmap_zalloc(win->nr_pages, GFP_KERNEL_ACCOUNT);
 	win->pmds = kvcalloc(len >> PMD_SHIFT, sizeof(*win->pmds),
 			     GFP_KERNEL_ACCOUNT);
-	if (!win->busy || !win->dirty || !win->pmds)
+	win->atts = kvcalloc(win->nr_pages, sizeof(*win->atts),
+			     GFP_KERNEL_ACCOUNT);
+	if (!win->busy || !win->dirty || !win->pmds || !win->atts)
 		goto fail;
 
 	file = anon_inode_getfile("[lw_window]", &lw_window_fops, win, O_RDWR);
@@ -626,9 +627,6 @@ static int lw_attach(struct lw_window *win, struct xmem *dp,
 	err = first;
 	if (first < 0)
 		goto unlock;
-	err = xa_insert(&win->atts, first, att, GFP_KERNEL_ACCOUNT);
-	if (err)
-		goto release;
 	err = lw_map(win, vma, first, &obj->pages[in >> PAGE_SHIFT], nr,
 		     obj->writable);
 	if (err)
@@ -641,6 +639,8 @@ static int lw_attach(struct lw_window *win, struct xmem *dp,
 	att->nr = nr;
 	att->length = length;
 	att->addr = win->start + (first << PAGE_SHIFT) + offset_in_page(in);
+	win->atts[first] = att;
+	win->nr_atts++;
 	*addr = att->addr;
 	return 0;
 
@@ -650,8 +650,6 @@ erase:
 	flush_tlb_range(vma, win->start + (first << PAGE_SHIFT),
 			win->start + ((first + nr) << PAGE_SHIFT));
 	bitmap_set(win->dirty, first, nr);
-	xa_erase(&win->atts, first);
-release:
 	bitmap_clear(win->busy, first, nr);
 	win->attached -= nr;
 unlock:
@@ -842,7 +840,7 @@ int as_lw_det64(struct xmem *dp, unsigned long addr, size_t length)
 	if (win->broken)
 		goto out;
 	if (addr >= win->start && addr < win->end)
-		att = xa_load(&win->atts, (addr - win->start) >> PAGE_SHIFT);
+		att = win->atts[(addr - win->start) >> PAGE_SHIFT];
 	err = -EINVAL;
 	if (!att || att->dp != dp || att->addr != addr ||
 	    att->length != length) {
@@ -855,7 +853,8 @@ int as_lw_det64(struct xmem *dp, unsigned long addr, size_t length)
 		goto out;
 	lw_detach(win, vma, att);
 	lw_window_unlock(win, vma, mmap_locked);
-	xa_erase(&win->atts, att->first);
+	win->atts[att->first] = NULL;
+	win->nr_atts--;
 	xmem_lw_put(att->obj);
 	kmem_cache_free(lw_att_cache, att);
 	err = 0;
@@ -894,16 +893,16 @@ static void lw_window_unmap(struct lw_window *win)
 {
 	struct mm_struct *mm = win->mm;
 	struct vm_area_struct *vma;
-	unsigned long index;
-	struct lw_att *att;
+	unsigned long i;
 
 	mmap_write_lock(mm);
 	vma = vma_lookup(mm, win->start);
 	if (vma && vma->vm_private_data == win &&
 	    vma->vm_ops == &lw_window_vm_ops && vma->vm_end == win->end) {
 		/* The page tables are still the window's. */
-		xa_for_each(&win->atts, index, att)
-			lw_unmap(win, att->first, att->nr);
+		for_each_set_bit(i, win->busy, win->nr_pages)
+			if (win->atts[i])
+				lw_unmap(win, i, win->atts[i]->nr);
 		vma_start_write(vma);
 		vma->vm_private_data = NULL;
 		vm_flags_clear(vma, VM_SEALED);
@@ -927,14 +926,12 @@ static void lw_window_unmap(struct lw_window *win)
 void lw_thread_exit(struct task_struct *tsk)
 {
 	struct lw_window *win = tsk->lw_window;
-	unsigned long index;
-	struct lw_att *att;
-	long left = 0;
+	long left;
+	unsigned long i;
 
 	if (!win)
 		return;
-	xa_for_each(&win->atts, index, att)
-		left++;
+	left = win->nr_atts;
 	if (left)
 		trace_lw_misuse(LW_MISUSE_EXIT_LEAK, NULL, win->start, 0,
 				win->tgid, win->pid, left);
@@ -942,12 +939,15 @@ void lw_thread_exit(struct task_struct *tsk)
 	trace_lw_flush(win->mm, win->start, win->pid, LW_FLUSH_EXIT,
 		       bitmap_weight(win->dirty, win->nr_pages));
 	lw_cancel_flushes(win);
-	xa_for_each(&win->atts, index, att) {
-		xa_erase(&win->atts, index);
+	for_each_set_bit(i, win->busy, win->nr_pages) {
+		struct lw_att *att = win->atts[i];
+
+		if (!att)
+			continue;
+		win->atts[i] = NULL;
 		xmem_lw_put(att->obj);
 		kmem_cache_free(lw_att_cache, att);
 	}
-	xa_destroy(&win->atts);
 
 	spin_lock(&win->lwm->lock);
 	list_del(&win->node);

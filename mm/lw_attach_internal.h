@@ -12,16 +12,17 @@
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
-#include <linux/xarray.h>
 #include <kunit/visibility.h>
 
+struct lw_att;
 struct mm_struct;
 struct task_struct;
 struct xmem_flush;
 
 /*
- * Largest pool_size: each thread's window pre-allocates its page tables,
- * 4 KiB of PTEs per 2 MiB, so 8 MiB per thread at this size.
+ * Largest pool_size: each thread's window pre-allocates its page tables
+ * (4 KiB of PTEs per 2 MiB) and an attachment table (8 bytes per page), so
+ * 16 MiB per thread at this size.
  */
 #define LW_POOL_MAX		SZ_4G
 /* Above this many pages a local flush drops the whole local TLB. */
@@ -57,7 +58,8 @@ struct lw_mm {
  * @wraps: global flushes done because no clean range fitted
  * @busy: pages mapped by attachments
  * @dirty: pages detached since the last global flush of the window
- * @atts: attachments, by first page
+ * @atts: nr_pages entries: the attachment that starts at each page, or NULL
+ * @nr_atts: attachments
  * @flushes: deferred flushes registered on descriptors, by object
  * @pmds: the PMD entry of each PMD_SIZE of the window
  * @mapped: the window's file has been mapped (it maps once)
@@ -81,7 +83,8 @@ struct lw_window {
 	unsigned long wraps;
 	unsigned long *busy;
 	unsigned long *dirty;
-	struct xarray atts;
+	struct lw_att **atts;
+	unsigned long nr_atts;
 	DECLARE_HASHTABLE(flushes, 4);
 	pmd_t **pmds;
 	bool mapped;
