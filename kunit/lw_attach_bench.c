@@ -251,12 +251,13 @@ static int thread_fn(struct utask *u)
 	if (set_cpus_allowed_ptr(current, cpumask_of(t->cpu)))
 		b->failed++;
 	atomic_inc(&b->ready);
+	/* cond_resched(): the kernel may not preempt, and the CPU is shared. */
 	while (!atomic_read(&b->go))
-		cpu_relax();
+		cond_resched();
 	t0 = ktime_get_ns();
 	while (!atomic_read(&b->stop)) {
 		if (t->spin) {
-			cpu_relax();
+			cond_resched();
 			continue;
 		}
 		for (i = 0; i < BENCH_CHUNK; i++) {
@@ -265,6 +266,7 @@ static int thread_fn(struct utask *u)
 				b->failed++;
 		}
 		pairs += BENCH_CHUNK;
+		cond_resched();
 	}
 	t->rate = div64_u64(pairs * NSEC_PER_SEC,
 			    max_t(u64, ktime_get_ns() - t0, 1));
