@@ -30,11 +30,12 @@
  *    uncontended atomic on a local cache line, cheaper than disabling
  *    interrupts around the per-CPU ring operations that objpool does.
  *    Other CPUs take a cache's lock only to reclaim its elements when the
- *    node has run dry (ldata_reclaim()): with raw_spin_lock_irqsave() from
- *    task context, where the caller cannot be interrupting a holder, and
- *    with a trylock otherwise, so no waiter ever holds what a holder waits
- *    for.  Lockdep sees every acquisition in interrupt context as a trylock,
- *    which is what makes the irq-unsafe use from task context legitimate.
+ *    node has run dry (ldata_reclaim()): with raw_spin_lock_irqsave()
+ *    when the caller is preemptible() (it holds no lock and cannot be
+ *    interrupting a holder), with a trylock otherwise, so no waiter ever
+ *    holds what a holder, or an interrupt of it, waits for.  Lockdep sees
+ *    every acquisition in interrupt context as a trylock, which is what
+ *    makes the irq-unsafe use from task context legitimate.
  *  - struct ldata_subpool, per node, in that node's memory: sp->lock (a
  *    raw spinlock, always taken with interrupts disabled) guards the
  *    stack of free indices and the counters.  It may be taken while a
@@ -274,13 +275,14 @@ static void ldata_pcp_drain(struct ldata *pool, struct ldata_pcp *pcp,
 
 /*
  * ldata_reclaim - move every element of sub-pool @spi cached by any CPU
- * back to the sub-pool.  Called with no pcp->lock held.  In task context
- * it waits for a busy cache; elsewhere it skips it, as the caller may
- * have interrupted that cache's holder.
+ * back to the sub-pool.  Called with no pcp->lock held.  A caller that
+ * holds no lock and runs with interrupts on (preemptible()) waits for a
+ * busy cache; any other skips it: it may have interrupted that cache's
+ * holder, or hold a lock that an interrupt of the holder is waiting for.
  */
 static void ldata_reclaim(struct ldata *pool, int spi)
 {
-	bool may_wait = in_task();
+	bool may_wait = preemptible();
 	unsigned long flags;
 	int cpu;
 
@@ -388,8 +390,9 @@ void *ldata_alloc(ldata_t pool)
 					       LDATA_FREE, LDATA_ALLOCATED));
 	}
 out:
-	trace_ldata_alloc(pool, elem, _RET_IP_, ldata_sp_nid(pool, spi),
-			  numa_node_id());
+	if (trace_ldata_alloc_enabled())
+		trace_ldata_alloc(pool, elem, _RET_IP_, ldata_sp_nid(pool, spi),
+				  numa_node_id());
 	return elem;
 }
 EXPORT_SYMBOL_GPL(ldata_alloc);
@@ -428,8 +431,9 @@ void ldata_free(ldata_t pool, void *elem)
 			     _RET_IP_);
 		return;
 	}
-	trace_ldata_free(pool, elem, _RET_IP_, ldata_sp_nid(pool, spi),
-			 numa_node_id());
+	if (trace_ldata_free_enabled())
+		trace_ldata_free(pool, elem, _RET_IP_, ldata_sp_nid(pool, spi),
+				 numa_node_id());
 
 	pcp = raw_cpu_ptr(pool->pcp);
 	/* Unlocked peek at the cache's node, checked again under the lock. */
@@ -502,8 +506,12 @@ static int ldata_sp_map(struct ldata *pool, struct ldata_subpool *sp,
 	}
 	err = vm_area_map_pages(pool->area, sp->start + old, sp->start + end,
 				&sp->pages[first]);
-	if (err)
+	if (err) {
+		/* It may have mapped part of the range before failing. */
+		vm_area_unmap_pages(pool->area, sp->start + old,
+				    sp->start + end);
 		goto fail;
+	}
 	atomic_long_add((end - old) >> PAGE_SHIFT, &ldata_pages);
 	sp->mapped = end;
 	return 0;
@@ -695,6 +703,8 @@ static int ldata_alloc_pool(struct ldata *pool)
 		pool->node_sp[nid] = spi++;
 	}
 	pool->nr_sp = spi;
+	/* Fewer nodes than counted (memory hot-removed): no span past them. */
+	pool->len = (unsigned long)pool->nr_sp << pool->span_shift;
 	for_each_possible_cpu(cpu) {
 		struct ldata_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
 
