@@ -483,7 +483,7 @@ static void lw_unmap(struct lw_window *win, unsigned long first,
 
 		pte = pte_offset_map_lock(win->mm, pmd, addr, &ptl);
 		if (WARN_ON_ONCE(!pte))
-			return;
+			break;	/* still end the notifier range */
 		arch_enter_lazy_mmu_mode();
 		for (i = 0; i < n; i++)
 			ptep_get_and_clear(win->mm, addr + (i << PAGE_SHIFT),
