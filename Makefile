@@ -77,7 +77,7 @@ BENCH_KUNIT_ARGS = --arch=x86_64 --build_dir=$(BENCHOBJ) --jobs=$(JOBS) \
 BENCH_EXEC_ARGS = --arch=x86_64 --build_dir=$(BENCHOBJ) \
 	--timeout=$(KUNIT_TIMEOUT) --qemu_args='$(QEMU_NUMA)'
 
-.PHONY: help deps tree series apply kunit kunit-build run check test fresh clean distclean
+.PHONY: help deps tree series apply kunit kunit-build e2e e2e-run run check test fresh clean distclean
 .PHONY: bench bench-build $(addprefix bench-,$(BENCH_ARMS))
 
 help:
@@ -87,6 +87,7 @@ help:
 	@echo 'make series   git format-patch series with cover letter in $(SERIES)'
 	@echo 'make apply KSRC=/path/to/6.12.y-git-tree   git am the series onto your tree'
 	@echo 'make kunit    kunit.py run of the suites; JSON in $(RESULTS)/kunit.json'
+	@echo 'make e2e      boot the test kernel with an initramfs and run the user-space suites'
 	@echo 'make check    checkpatch --strict, kernel-doc, sparse and W=1 on new code, git am check'
 	@echo 'make bench    benchmarks ($(BENCH_ARMS)) on a production kernel; tables in $(RESULTS)/bench.txt'
 	@echo 'make clean    drop results and series; distclean: the whole $(BUILD)'
@@ -125,6 +126,23 @@ kunit: tree
 
 kunit-build: tree
 	cd $(TREE) && $(KUNIT_PY) build $(KUNIT_ARGS)
+
+# End-to-end: the kernel KUnit built boots with an initramfs of static
+# busybox and the user-space programs (harness/e2e.sh), same machine as
+# KUnit.  e2e-run uses the kernel as it is; e2e builds it first.
+E2E_OUT := $(WORK)/e2e
+E2E = QEMU_ARGS='$(QEMU_NUMA)' $(REPO)/harness/e2e.sh
+
+e2e: kunit-build
+	@$(MAKE) --no-print-directory e2e-run
+
+e2e-run: tree
+	@mkdir -p $(RESULTS) $(E2E_OUT)
+	@rm -f $(RESULTS)/e2e.result
+	@set +e; $(E2E) test $(KOBJ) $(TREE) $(E2E_OUT) $(RESULTS)/e2e.result; rc=$$?; \
+	echo "e2e: $$(grep -c '^ok' $(RESULTS)/e2e.result) passed, $$(grep -c '^not ok' $(RESULTS)/e2e.result) failed"; \
+	grep '^not ok' $(RESULTS)/e2e.result || true; \
+	exit $$rc
 
 bench: tree
 	@mkdir -p $(RESULTS)
@@ -181,15 +199,21 @@ bench-ldata bench-lw: bench-build
 	grep -q 'END RESULTS' $(RESULTS)/$@.txt || { echo "$@: no results in $(RESULTS)/$@.log" >&2; rc=1; }; \
 	[ $$rc = 0 ] && [ $$crc = 0 ]
 
-# For now the main job boots the test kernel and runs the suites; later
-# issues make it the sharing workload under lw-trace.
+# The main job: build the patched kernel, boot it under QEMU, and run the
+# sharing workload (harness/e2e-demo.sh: xmem-producer and xmem-consumer
+# through /dev/xmem), showing what it does; fails if the workload or the
+# console does.
 run:
 	@$(if $(FRESH),$(MAKE) --no-print-directory fresh)
-	@$(MAKE) --no-print-directory tree
-	@mkdir -p $(RESULTS)
-	@rm -f $(RESULTS)/*.result
-	@$(MAKE) --no-print-directory kunit || true
-	@python3 $(REPO)/harness/summary.py $(RESULTS) --no-check
+	@mkdir -p $(WORK)
+	@echo "run: building the patched kernel (log: $(WORK)/run-build.log)"
+	@$(MAKE) --no-print-directory kunit-build > $(WORK)/run-build.log 2>&1 || \
+		{ tail -n 40 $(WORK)/run-build.log; echo "run: kernel build failed; log $(WORK)/run-build.log" >&2; exit 1; }
+	@mkdir -p $(RESULTS) $(E2E_OUT)-demo
+	@rm -f $(RESULTS)/demo.out
+	@set +e; $(E2E) demo $(KOBJ) $(TREE) $(E2E_OUT)-demo $(RESULTS)/demo.out; rc=$$?; \
+	cat $(RESULTS)/demo.out; \
+	exit $$rc
 
 check: series
 	@mkdir -p $(RESULTS)
@@ -203,6 +227,7 @@ test:
 	@start=$$(date +%s); \
 	if $(MAKE) --no-print-directory tree; then \
 		$(MAKE) --no-print-directory kunit || true; \
+		$(MAKE) --no-print-directory e2e-run || true; \
 		$(MAKE) --no-print-directory check || true; \
 	else \
 		echo "not ok make tree" > $(RESULTS)/tree.result; \
@@ -212,7 +237,8 @@ test:
 
 # A cold start: drop the tree and every build product of this base.
 fresh:
-	rm -rf $(TREE) $(TREE).tmp $(KOBJ) $(CHKOBJ) $(BENCHOBJ) $(SERIES) $(RESULTS) $(WORK)/am-check
+	rm -rf $(TREE) $(TREE).tmp $(KOBJ) $(CHKOBJ) $(BENCHOBJ) $(SERIES) $(RESULTS) $(WORK)/am-check \
+		$(E2E_OUT) $(E2E_OUT)-demo $(E2E_OUT)-bench
 
 clean:
 	rm -rf $(RESULTS) $(SERIES)

@@ -16,7 +16,7 @@ import sys
 # Suites that must have run; a missing suite is a failure, not a pass.
 REQUIRED_SUITES = ("xmem", "ldata", "lw_attach")
 # Stages that must have left a result file (check.result unless --no-check).
-REQUIRED_RESULTS = ("kunit-run", "kunit-console")
+REQUIRED_RESULTS = ("kunit-run", "kunit-console", "e2e")
 
 
 def kunit_counts(path, failures):

@@ -605,7 +605,7 @@ static struct lw_window *lw_current_window(struct lw_mm *lwm)
 
 static int lw_attach(struct lw_window *win, struct xmem *dp,
 		     struct xmem_obj *obj, size_t offset, size_t length,
-		     unsigned long *addr)
+		     bool write, unsigned long *addr)
 {
 	unsigned long in = offset_in_page(obj->addr) + offset;
 	unsigned long nr = DIV_ROUND_UP(offset_in_page(in) + length,
@@ -628,7 +628,7 @@ static int lw_attach(struct lw_window *win, struct xmem *dp,
 	if (first < 0)
 		goto unlock;
 	err = lw_map(win, vma, first, &obj->pages[in >> PAGE_SHIFT], nr,
-		     obj->writable);
+		     obj->writable && write);
 	if (err)
 		goto erase;
 	lw_window_unlock(win, vma, mmap_locked);
@@ -684,6 +684,26 @@ free:
 int as_lw_att64(struct xmem *dp, size_t offset, size_t length,
 		unsigned long *addr)
 {
+	return lw_att64(dp, offset, length, true, addr);
+}
+EXPORT_SYMBOL_GPL(as_lw_att64);
+
+/**
+ * lw_att64() - as_lw_att64(), with the access of the mapping chosen
+ * @dp: descriptor attached with %LW_XMATTACH (by any process)
+ * @offset: first byte, from the start of the descriptor's range
+ * @length: bytes to map
+ * @write: map writable if the descriptor is; false maps read-only
+ * @addr: where the address of byte @offset is stored on success
+ *
+ * For /dev/xmem, whose users ask for the access they need.
+ *
+ * Context: Process context, from a user thread.
+ * Return: as as_lw_att64().
+ */
+int lw_att64(struct xmem *dp, size_t offset, size_t length, bool write,
+	     unsigned long *addr)
+{
 	struct lw_window *win;
 	struct xmem_obj *obj;
 	unsigned long mapped = 0;
@@ -712,7 +732,7 @@ int as_lw_att64(struct xmem *dp, size_t offset, size_t length,
 		err = PTR_ERR(win);
 		goto put;
 	}
-	err = lw_attach(win, dp, obj, offset, length, &mapped);
+	err = lw_attach(win, dp, obj, offset, length, write, &mapped);
 	if (err)
 		goto put;
 	*addr = mapped;
@@ -723,7 +743,6 @@ out:
 	trace_lw_attach(dp, offset, length, mapped, err);
 	return err;
 }
-EXPORT_SYMBOL_GPL(as_lw_att64);
 
 /* ===== Detach ===== */
 

@@ -17,6 +17,7 @@
 struct lw_att;
 struct mm_struct;
 struct task_struct;
+struct xmem;
 struct xmem_flush;
 
 /*
@@ -90,6 +91,9 @@ struct lw_window {
 	bool mapped;
 	bool broken;
 };
+
+int lw_att64(struct xmem *dp, size_t offset, size_t length, bool write,
+	     unsigned long *addr);
 
 VISIBLE_IF_KUNIT void lw_flush_xmdetach(struct xmem_flush *xf);
 

@@ -45,6 +45,12 @@
  *  - obj->ref counts the descriptor itself, every lightweight attachment and
  *    every registered flush; pages and charges are released by xmdetach(),
  *    the struct by the last put.
+ *  - An owner that must let go of a descriptor while lightweight
+ *    attachments are outstanding (the last close of a /dev/xmem descriptor
+ *    file) hands it over with xmem_detach_orphan(): LIVE becomes ORPHANED
+ *    under obj->lock, no new attachment is accepted, and the xmem_lw_put()
+ *    that drops the count to zero completes the xmdetach(): flushes, unpin,
+ *    uncharge, then the owner's release callback frees the descriptor.
  */
 
 #define pr_fmt(fmt) "xmem: " fmt
@@ -217,7 +223,7 @@ unpin:
 	return ret == -ENOMEM || ret == -EINTR ? ret : -EFAULT;
 }
 
-static int xmem_attach_user(struct xmem_obj *obj)
+static int xmem_attach_user(struct xmem_obj *obj, bool rdonly)
 {
 	unsigned long end = obj->addr + obj->len;
 	struct mm_struct *mm = current->mm;
@@ -230,6 +236,8 @@ static int xmem_attach_user(struct xmem_obj *obj)
 			       &obj->writable);
 	if (ret)
 		return ret;
+	if (rdonly)
+		obj->writable = false;
 	mmgrab(mm);
 	obj->mm = mm;
 	if (obj->segflag != LW_XMATTACH)
@@ -293,7 +301,7 @@ static void xmem_publish(struct xmem *dp, struct xmem_obj *obj)
 }
 
 static int __xmattach(unsigned long addr, size_t count, struct xmem *dp,
-		      int segflag)
+		      int segflag, bool rdonly)
 {
 	struct xmem_obj *obj;
 	int ret;
@@ -318,7 +326,7 @@ static int __xmattach(unsigned long addr, size_t count, struct xmem *dp,
 	if (segflag == SYS_ADSPACE)
 		ret = xmem_attach_sys(obj);
 	else
-		ret = xmem_attach_user(obj);
+		ret = xmem_attach_user(obj, rdonly);
 	if (ret) {
 		xmem_obj_put(obj);
 		goto unclaim;
@@ -361,11 +369,36 @@ int xmattach(unsigned long addr, size_t count, struct xmem *dp, int segflag)
 	int ret;
 
 	might_sleep();
-	ret = __xmattach(addr, count, dp, segflag);
+	ret = __xmattach(addr, count, dp, segflag, false);
 	trace_xmem_attach(dp, addr, count, segflag, ret);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(xmattach);
+
+/**
+ * xmem_attach_lw() - xmattach() with %LW_XMATTACH, optionally read-only
+ * @addr: first byte of a range of the calling process
+ * @count: length of the range in bytes
+ * @dp: descriptor; its @aspace_id must be %XMEM_INVAL
+ * @rdonly: pin the pages for reading only and mark the descriptor
+ *	%XMEM_RDONLY even if the range is writable
+ *
+ * For the /dev/xmem interface, whose users choose the access a descriptor
+ * grants: a read-only descriptor is never attached writable.
+ *
+ * Context: Process context.  May sleep.
+ * Return: as xmattach() with %LW_XMATTACH.
+ */
+int xmem_attach_lw(unsigned long addr, size_t count, struct xmem *dp,
+		   bool rdonly)
+{
+	int ret;
+
+	might_sleep();
+	ret = __xmattach(addr, count, dp, LW_XMATTACH, rdonly);
+	trace_xmem_attach(dp, addr, count, LW_XMATTACH, ret);
+	return ret;
+}
 
 /* Run the deferred flushes still queued on @obj; they may cover its pages. */
 static void xmem_run_flushes(struct xmem_obj *obj)
@@ -428,10 +461,13 @@ static void xmem_reset(struct xmem *dp)
 
 /*
  * Claim @dp's object for release: LIVE -> DETACHED, only with no lightweight
- * attachment outstanding.  Fills in what the events report either way.
+ * attachment outstanding; with @release, LIVE -> ORPHANED otherwise, and the
+ * last xmem_lw_put() completes the release.  Fills in what the events report
+ * either way.
  */
 static int xmem_claim(struct xmem *dp, struct xmem_obj **objp,
-		      unsigned long *addr, size_t *len, int *segflag)
+		      unsigned long *addr, size_t *len, int *segflag,
+		      void (*release)(struct xmem *dp))
 {
 	struct xmem_obj *obj;
 	long busy = 0;
@@ -447,8 +483,13 @@ static int xmem_claim(struct xmem *dp, struct xmem_obj **objp,
 	spin_lock(&obj->lock);
 	if (obj->state == XMEM_OBJ_LIVE) {
 		busy = obj->lw_count;
-		if (!busy)
+		if (!busy) {
 			obj->state = XMEM_OBJ_DETACHED;
+		} else if (release) {
+			obj->state = XMEM_OBJ_ORPHANED;
+			obj->orphan = dp;
+			obj->orphan_release = release;
+		}
 		ret = busy ? -EBUSY : 0;
 	}
 	spin_unlock(&obj->lock);
@@ -459,6 +500,14 @@ static int xmem_claim(struct xmem *dp, struct xmem_obj **objp,
 out:
 	rcu_read_unlock();
 	return ret;
+}
+
+/* Release a claimed object: no new attachment, no other claim can take it. */
+static void xmem_finish_detach(struct xmem *dp, struct xmem_obj *obj)
+{
+	xmem_reset(dp);
+	xmem_run_flushes(obj);
+	xmem_release(obj);
 }
 
 /**
@@ -485,17 +534,51 @@ int xmdetach(struct xmem *dp)
 	size_t len = 0;
 
 	might_sleep();
-	ret = dp ? xmem_claim(dp, &obj, &addr, &len, &segflag) : -EINVAL;
-	if (!ret) {
-		/* Ours now: no new attachment, no other xmdetach() can take it. */
-		xmem_reset(dp);
-		xmem_run_flushes(obj);
-		xmem_release(obj);
-	}
+	ret = dp ? xmem_claim(dp, &obj, &addr, &len, &segflag, NULL) : -EINVAL;
+	if (!ret)
+		xmem_finish_detach(dp, obj);
 	trace_xmem_detach(dp, addr, len, segflag, ret);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(xmdetach);
+
+/**
+ * xmem_detach_orphan() - xmdetach() now, or once the last attachment goes
+ * @dp: attached descriptor
+ * @release: called with @dp once it is detached, now or later, to free the
+ *	memory that holds it; it must not sleep for long and must not touch
+ *	the descriptor's pages
+ *
+ * For an owner that must let go of a descriptor whose lightweight
+ * attachments it cannot wait for (the last close of a /dev/xmem descriptor
+ * file).  With nothing attached this is xmdetach() followed by @release.
+ * Otherwise it is refused as xmdetach() refuses it (with an
+ * xmem_detach_refused event): the pages stay pinned and charged, no new
+ * attachment is accepted, and the detach (or thread exit) that ends the
+ * last attachment completes the xmdetach() and calls @release.
+ *
+ * Context: Process context.  May sleep.
+ * Return: 0 if @dp was detached and released; -EBUSY if that is deferred to
+ * the last detach; -EINVAL if @dp is NULL or not attached (@release is not
+ * called).
+ */
+int xmem_detach_orphan(struct xmem *dp, void (*release)(struct xmem *dp))
+{
+	struct xmem_obj *obj = NULL;
+	unsigned long addr = 0;
+	int ret, segflag = -1;
+	size_t len = 0;
+
+	might_sleep();
+	ret = dp ? xmem_claim(dp, &obj, &addr, &len, &segflag, release) :
+		   -EINVAL;
+	if (!ret)
+		xmem_finish_detach(dp, obj);
+	trace_xmem_detach(dp, addr, len, segflag, ret);
+	if (!ret)
+		release(dp);
+	return ret;
+}
 
 /* Copy between @buf and the pinned pages of @obj, from @off in its range. */
 static void xmem_copy_pages(struct xmem_obj *obj, size_t off, void *buf,
@@ -675,17 +758,64 @@ EXPORT_SYMBOL_IF_KUNIT(xmem_lw_get);
  * xmem_lw_put() - end a lightweight attachment accounted by xmem_lw_get()
  * @obj: the object xmem_lw_get() returned
  *
- * Context: Process context.  Takes and releases the object's spinlock.
+ * The last attachment of a descriptor handed over with xmem_detach_orphan()
+ * completes its xmdetach() here.
+ *
+ * Context: Process context, no lock held: may run deferred flushes, unpin
+ * pages and sleep.
  */
 void xmem_lw_put(struct xmem_obj *obj)
 {
+	void (*release)(struct xmem *dp) = NULL;
+	struct xmem *dp = NULL;
+
 	spin_lock(&obj->lock);
 	WARN_ON_ONCE(obj->lw_count <= 0);
-	obj->lw_count--;
+	if (!--obj->lw_count && obj->state == XMEM_OBJ_ORPHANED) {
+		obj->state = XMEM_OBJ_DETACHED;
+		dp = obj->orphan;
+		release = obj->orphan_release;
+	}
 	spin_unlock(&obj->lock);
+	if (dp) {
+		unsigned long addr = obj->addr;
+		int segflag = obj->segflag;
+		size_t len = obj->len;
+
+		might_sleep();
+		/* Our reference keeps @obj until the put below. */
+		xmem_finish_detach(dp, obj);
+		trace_xmem_detach(dp, addr, len, segflag, 0);
+		release(dp);
+	}
 	xmem_obj_put(obj);
 }
 EXPORT_SYMBOL_IF_KUNIT(xmem_lw_put);
+
+/**
+ * xmem_lw_count() - lightweight attachments of a descriptor
+ * @dp: descriptor
+ *
+ * Context: Process context.  Takes and releases the object's spinlock.
+ * Return: the number of outstanding lightweight attachments of @dp, or
+ * -EINVAL if it is not attached.  Only a snapshot: attachments come and go.
+ */
+long xmem_lw_count(struct xmem *dp)
+{
+	struct xmem_obj *obj;
+	long ret = -EINVAL;
+
+	rcu_read_lock();
+	obj = xmem_lookup(dp);
+	if (obj) {
+		spin_lock(&obj->lock);
+		if (obj->state != XMEM_OBJ_DETACHED)
+			ret = obj->lw_count;
+		spin_unlock(&obj->lock);
+	}
+	rcu_read_unlock();
+	return ret;
+}
 
 /**
  * xmem_flush_defer() - register a deferred invalidation on a descriptor

@@ -20,6 +20,8 @@ struct user_struct;
 
 enum xmem_obj_state {
 	XMEM_OBJ_LIVE,		/* attached: pages pinned, charge held */
+	XMEM_OBJ_ORPHANED,	/* xmem_detach_orphan(): released at the last
+				 * lightweight detach */
 	XMEM_OBJ_DETACHED,	/* xmdetach() has claimed it */
 };
 
@@ -28,7 +30,7 @@ enum xmem_obj_state {
  * @ref: references to this struct: one for the descriptor until xmdetach(),
  *	one per lightweight attachment, one per registered deferred flush.
  *	The pages are released by xmdetach(), not by the last put.
- * @lock: protects @state and @lw_count.
+ * @lock: protects @state, @lw_count and the @orphan fields.
  * @state: &enum xmem_obj_state; under @lock.
  * @lw_count: outstanding lightweight attachments; under @lock.  xmdetach()
  *	refuses with -EBUSY while it is not zero.
@@ -44,6 +46,8 @@ enum xmem_obj_state {
  * @charged: pages charged to @user->locked_vm.
  * @nr_pages: entries in @pages.
  * @pages: the pinned pages (LW_XMATTACH), @pages[0] holds @addr.
+ * @orphan: the descriptor handed over by xmem_detach_orphan(), or NULL.
+ * @orphan_release: frees @orphan once it is detached.
  * @tgid: process that attached the descriptor.
  * @pid: thread that attached the descriptor.
  * @rcu: frees the struct after the last reference.
@@ -64,6 +68,8 @@ struct xmem_obj {
 	unsigned long charged;
 	unsigned long nr_pages;
 	struct page **pages;
+	struct xmem *orphan;
+	void (*orphan_release)(struct xmem *dp);
 	pid_t tgid;
 	pid_t pid;
 	struct rcu_head rcu;
@@ -108,6 +114,10 @@ static inline void xmem_flush_init(struct xmem_flush *flush,
 	flush->func = func;
 }
 
+int xmem_attach_lw(unsigned long addr, size_t count, struct xmem *dp,
+		   bool rdonly);
+int xmem_detach_orphan(struct xmem *dp, void (*release)(struct xmem *dp));
+long xmem_lw_count(struct xmem *dp);
 struct xmem_obj *xmem_lw_get(struct xmem *dp);
 void xmem_lw_put(struct xmem_obj *obj);
 int xmem_flush_defer(struct xmem_obj *obj, struct xmem_flush *flush);

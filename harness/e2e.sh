@@ -1,0 +1,125 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# End-to-end runs in the booted test kernel: build the user-space programs
+# statically against the patched tree's exported headers, pack them with
+# static busybox into an initramfs, boot the kernel that KUnit used under
+# QEMU (4 CPUs on 2 NUMA nodes, TCG), and bring the results back.
+#
+# Usage: e2e.sh MODE KOBJ TREE OUT [RESULT-FILE]
+#   MODE test   run every program in the guest's /e2e/tests (kselftest TAP),
+#               parse it, scan the console; one "ok"/"not ok" line per case
+#               and per check in RESULT-FILE
+#   MODE demo   run /e2e/demo (the producer/consumer workload) and show
+#               its output as it runs
+#   MODE bench  run /e2e/bench (the user-space benchmark) and keep its table
+# Environment: QEMU_ARGS (machine, memory, NUMA), E2E_TIMEOUT (seconds,
+# default 900), E2E_BENCH_ARGS (arguments of xmem_bench).
+#
+# The guest writes what it runs to its second serial port (OUT/guest.log),
+# the kernel to the first (OUT/console.log), so printk never splits a TAP
+# line.  A missing end marker means the guest crashed or timed out.
+set -uo pipefail
+mode=$1 kobj=$2 tree=$3 out=$4 result=${5:-/dev/null}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+timeout=${E2E_TIMEOUT:-900}
+qemu_args=${QEMU_ARGS:--accel tcg -smp 4 -m 2G}
+bzimage=$kobj/arch/x86/boot/bzImage
+root=$out/root
+
+fail() {	# fail MESSAGE: a failed run, with its reason in the results
+	echo "not ok e2e $mode: $1" >> "$result"
+	echo "e2e: $1" >&2
+	exit 1
+}
+
+case "$mode" in test|demo|bench) ;; *) echo "e2e: unknown mode $mode" >&2; exit 2 ;; esac
+[ -f "$bzimage" ] || fail "no kernel at $bzimage (build it first)"
+rm -rf "$root" "$out/console.log" "$out/guest.log"
+mkdir -p "$root"/{bin,e2e/tests,proc,sys,dev,tmp,run} || fail "cannot create $root"
+
+# The exported headers of the patched tree, as a user program sees them.
+if ! make -s -C "$tree" O="$kobj" ARCH=x86_64 headers_install > "$out/headers.log" 2>&1; then
+	cat "$out/headers.log" >&2
+	fail "make headers_install failed"
+fi
+ccs=(gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare
+     -isystem "$kobj/usr/include")
+build() {	# build SOURCE OUTPUT [LIBS]
+	if ! "${ccs[@]}" "$1" -o "$2" "${@:3}" > "$out/cc.log" 2>&1 || [ -s "$out/cc.log" ]; then
+		cat "$out/cc.log" >&2
+		fail "cannot build $1 without warnings"
+	fi
+}
+build "$tree/tools/testing/selftests/xmem/xmem_test.c" "$root/e2e/tests/xmem_test" -lpthread
+build "$tree/tools/xmem/xmem-producer.c" "$root/bin/xmem-producer"
+build "$tree/tools/xmem/xmem-consumer.c" "$root/bin/xmem-consumer"
+if [ "$mode" = bench ]; then
+	build "$repo/bench/xmem_bench.c" "$root/bin/xmem_bench" -I"$tree/tools/xmem" -lpthread
+fi
+cp /bin/busybox "$root/bin/busybox" || fail "no /bin/busybox (busybox-static)"
+cp "$repo/harness/e2e-demo.sh" "$root/e2e/demo"
+chmod +x "$root/e2e/demo"
+
+cat > "$root/init" <<EOF
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin HOME=/tmp
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+exec 3>/dev/ttyS1
+pins() {
+	echo 1 > /proc/sys/vm/stat_refresh
+	awk '/^nr_foll_pin_acquired /{a=\$2} /^nr_foll_pin_released /{r=\$2} END{print a-r}' /proc/vmstat
+}
+echo "### e2e $mode: \$(uname -r), \$(nproc) CPUs, \$(ls -d /sys/devices/system/node/node[0-9]* | wc -l) NUMA nodes" >&3
+before=\$(pins)
+case $mode in
+test)
+	for t in /e2e/tests/*; do
+		echo "### BEGIN \${t##*/}" >&3
+		(cd /tmp && "\$t") >&3 2>&3
+		echo "### END \${t##*/} rc=\$?" >&3
+	done ;;
+demo)
+	/e2e/demo >&3 2>&3
+	echo "### END demo rc=\$?" >&3 ;;
+bench)
+	xmem_bench ${E2E_BENCH_ARGS:-} >&3 2>&3
+	echo "### END bench rc=\$?" >&3 ;;
+esac
+echo "### PINS before=\$before after=\$(pins)" >&3
+echo "### DONE" >&3
+sync
+poweroff -f
+EOF
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.gz" ||
+	fail "cannot pack the initramfs"
+
+# The demo shows the guest's output live; the other modes keep it in a file.
+if [ "$mode" = demo ]; then
+	guest=(-chardev "stdio,id=g,logfile=$out/guest.log,signal=on" -serial chardev:g)
+else
+	guest=(-serial "file:$out/guest.log")
+fi
+start=$(date +%s)
+# shellcheck disable=SC2086
+timeout --foreground "$timeout" qemu-system-x86_64 -nodefaults -no-reboot \
+	-display none -bios qboot.rom $qemu_args \
+	-kernel "$bzimage" -initrd "$out/initramfs.gz" \
+	-append "console=ttyS0 kunit.enable=0 panic=-1 loglevel=5" \
+	-serial "file:$out/console.log" "${guest[@]}" < /dev/null
+qrc=$?
+secs=$(( $(date +%s) - start ))
+tr -d '\r' < "$out/guest.log" > "$out/guest.txt" 2>/dev/null
+echo "e2e $mode: guest ran ${secs}s (qemu exit $qrc); console $out/console.log, output $out/guest.txt"
+
+"$repo/harness/console-scan.sh" "$out/console.log" "e2e $mode console free of splats" "$result"
+crc=$?
+python3 "$repo/harness/e2e-parse.py" "$mode" "$out/guest.txt" "$qrc" >> "$result"
+prc=$?
+[ $crc = 0 ] && [ $prc = 0 ]
