@@ -55,8 +55,9 @@ QEMU_NUMA := -accel $(QEMU_ACCEL) -smp 4,sockets=2,cores=2,threads=1 -m 2G \
 	-numa node,nodeid=0,cpus=0-1,memdev=m0 \
 	-numa node,nodeid=1,cpus=2-3,memdev=m1
 KUNIT_PY := ./tools/testing/kunit/kunit.py
-KUNIT_ARGS = --arch=x86_64 --build_dir=$(KOBJ) --jobs=$(JOBS) \
-	--kunitconfig=$(KUNITCONFIG) --make_options='CC=$(CC_KERNEL)' \
+KUNIT_BUILD_ARGS = --arch=x86_64 --build_dir=$(KOBJ) --jobs=$(JOBS) \
+	--kunitconfig=$(KUNITCONFIG) --make_options='CC=$(CC_KERNEL)'
+KUNIT_ARGS = $(KUNIT_BUILD_ARGS) \
 	--timeout=$(KUNIT_TIMEOUT) --qemu_args='$(QEMU_NUMA)'
 
 # Benchmarks: a production kernel (kunit/bench.kunitconfig: no debug
@@ -71,7 +72,7 @@ KUNIT_ARGS = --arch=x86_64 --build_dir=$(KOBJ) --jobs=$(JOBS) \
 # numbers are ratios to read, never asserted.
 BENCHOBJ := $(WORK)/bench
 BENCH_KUNITCONFIG ?= $(REPO)/kunit/bench.kunitconfig
-BENCH_ARMS ?= ldata lw
+BENCH_ARMS ?= ldata lw user
 BENCH_KUNIT_ARGS = --arch=x86_64 --build_dir=$(BENCHOBJ) --jobs=$(JOBS) \
 	--kunitconfig=$(BENCH_KUNITCONFIG) --make_options='CC=$(CC_KERNEL)'
 BENCH_EXEC_ARGS = --arch=x86_64 --build_dir=$(BENCHOBJ) \
@@ -125,7 +126,7 @@ kunit: tree
 	[ $$rc = 0 ] && [ $$crc = 0 ]
 
 kunit-build: tree
-	cd $(TREE) && $(KUNIT_PY) build $(KUNIT_ARGS)
+	cd $(TREE) && $(KUNIT_PY) build $(KUNIT_BUILD_ARGS)
 
 # End-to-end: the kernel KUnit built boots with an initramfs of static
 # busybox and the user-space programs (harness/e2e.sh), same machine as
@@ -198,6 +199,27 @@ bench-ldata bench-lw: bench-build
 	} > $(RESULTS)/$@.txt; \
 	grep -q 'END RESULTS' $(RESULTS)/$@.txt || { echo "$@: no results in $(RESULTS)/$@.log" >&2; rc=1; }; \
 	[ $$rc = 0 ] && [ $$crc = 0 ]
+
+# The user-space arm: the bench kernel boots with an initramfs (harness/e2e.sh
+# bench) and runs bench/xmem_bench.c: XMEM_IOC_ATTACH + DETACH against
+# memfd mmap + munmap, process_vm_readv and memcpy of the same pages.
+USER_BENCH_ARGS ?= -t 0.5
+bench-user: bench-build
+	@mkdir -p $(RESULTS) $(E2E_OUT)-bench
+	@rm -f $(RESULTS)/$@.log $(RESULTS)/$@.txt $(E2E_OUT)-bench/result
+	@set +e; \
+	busy() { echo "load $$(cut -d' ' -f1-3 /proc/loadavg), $$(pgrep -c -x 'cc1|cc1plus|rustc' || true) compilers, $$(pgrep -c -f '^qemu-system' || true) QEMUs"; }; \
+	before=$$(busy); \
+	E2E_BENCH_ARGS='$(USER_BENCH_ARGS)' $(E2E) bench $(BENCHOBJ) $(TREE) $(E2E_OUT)-bench $(E2E_OUT)-bench/result; \
+	rc=$$?; \
+	after=$$(busy); \
+	cat $(E2E_OUT)-bench/console.log $(E2E_OUT)-bench/guest.txt > $(RESULTS)/$@.log 2>/dev/null; \
+	{ \
+		echo "user: bench/xmem_bench.c $(USER_BENCH_ARGS), host before: $$before; after: $$after"; \
+		sed -n 's/^xmem_bench: //p' $(E2E_OUT)-bench/guest.txt; \
+	} > $(RESULTS)/$@.txt; \
+	grep -q 'END RESULTS' $(RESULTS)/$@.txt || { echo "$@: no results in $(RESULTS)/$@.log" >&2; rc=1; }; \
+	[ $$rc = 0 ]
 
 # The main job: build the patched kernel, boot it under QEMU, and run the
 # sharing workload (harness/e2e-demo.sh: xmem-producer and xmem-consumer

@@ -833,6 +833,128 @@ static void test_deferred_flush_runs_before_unpin(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, a.flush.obj);
 }
 
+/* ===== /dev/xmem's helpers: read-only on request, orphaned descriptors ===== */
+
+static void test_lw_rdonly_on_request(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	long pins = pins_outstanding();
+	struct xmem *dp = new_dp(test);
+	u8 b = 0;
+
+	KUNIT_ASSERT_EQ(test, xmem_attach_lw(addr, BUFSZ, dp, true), 0);
+	expect_event(test, &seen.attach, dp, addr, BUFSZ, LW_XMATTACH, 0);
+	KUNIT_EXPECT_EQ(test, dp->xmemflags, XMEM_LW | XMEM_RDONLY);
+	KUNIT_EXPECT_FALSE(test, obj_of(dp)->writable);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins + NPAGES);
+	KUNIT_EXPECT_EQ(test, xmemin(addr + 5, &b, 1, dp), 0);
+	KUNIT_EXPECT_EQ(test, b, pattern_at(5));
+	KUNIT_EXPECT_EQ(test, xmemout(&b, addr, 1, dp), -EACCES);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+
+	/* Not asked for: the same writable range gives a writable descriptor. */
+	KUNIT_ASSERT_EQ(test, xmem_attach_lw(addr, BUFSZ, dp, false), 0);
+	KUNIT_EXPECT_EQ(test, dp->xmemflags, XMEM_LW);
+	KUNIT_EXPECT_TRUE(test, obj_of(dp)->writable);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+	/* xmattach()'s errors, and nothing changed. */
+	KUNIT_EXPECT_EQ(test, xmem_attach_lw(addr, 0, dp, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmem_attach_lw(PAGE_SIZE, BUFSZ, dp, true), -EFAULT);
+	expect_free(test, dp);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+}
+
+static struct {
+	struct xmem *dp;
+	int calls;
+	long pins;
+} orphan_released;
+
+static void orphan_release(struct xmem *dp)
+{
+	orphan_released.dp = dp;
+	orphan_released.calls++;
+	orphan_released.pins = pins_outstanding();
+}
+
+static void test_orphan_idle_detaches_now(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	long pins = pins_outstanding();
+	struct xmem *dp = new_dp(test);
+
+	memset(&orphan_released, 0, sizeof(orphan_released));
+	KUNIT_EXPECT_EQ(test, xmem_detach_orphan(dp, orphan_release), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmem_detach_orphan(NULL, orphan_release), -EINVAL);
+	KUNIT_EXPECT_EQ(test, orphan_released.calls, 0);
+
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
+	KUNIT_EXPECT_EQ(test, xmem_lw_count(dp), 0);
+	KUNIT_EXPECT_EQ(test, xmem_detach_orphan(dp, orphan_release), 0);
+	expect_event(test, &seen.detach, dp, addr, BUFSZ, LW_XMATTACH, 0);
+	KUNIT_EXPECT_EQ(test, orphan_released.calls, 1);
+	KUNIT_EXPECT_PTR_EQ(test, orphan_released.dp, dp);
+	KUNIT_EXPECT_EQ(test, orphan_released.pins, pins);
+	expect_free(test, dp);
+	KUNIT_EXPECT_EQ(test, xmem_lw_count(dp), -EINVAL);
+}
+
+/*
+ * The last close of a /dev/xmem descriptor while attached: refused as
+ * xmdetach() refuses, then completed by the last xmem_lw_put(), which runs
+ * the deferred flushes while the pages are still pinned, unpins them and
+ * only then calls the release callback.
+ */
+static void test_orphan_released_by_last_detach(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	long pins = pins_outstanding();
+	struct xmem *dp = new_dp(test);
+	struct xmem_obj *obj, *obj2;
+	struct test_flush f = { };
+	int refused;
+
+	memset(&orphan_released, 0, sizeof(orphan_released));
+	xmem_flush_init(&f.flush, test_flush_fn);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
+	obj = xmem_lw_get(dp);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(obj));
+	obj2 = xmem_lw_get(dp);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(obj2));
+	f.page = obj->pages[0];
+	KUNIT_EXPECT_EQ(test, xmem_flush_defer(obj, &f.flush), 0);
+	KUNIT_EXPECT_EQ(test, xmem_lw_count(dp), 2);
+
+	refused = last(&seen.refused).count;
+	KUNIT_EXPECT_EQ(test, xmem_detach_orphan(dp, orphan_release), -EBUSY);
+	KUNIT_EXPECT_EQ(test, last(&seen.refused).count, refused + 1);
+	expect_event(test, &seen.refused, dp, addr, BUFSZ, 2, 0);
+	expect_event(test, &seen.detach, dp, addr, BUFSZ, LW_XMATTACH, -EBUSY);
+	KUNIT_EXPECT_EQ(test, orphan_released.calls, 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins + NPAGES);
+	/* Handed over: no new attachment, and xmdetach() has nothing to take. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(dp)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), -EINVAL);
+	KUNIT_EXPECT_EQ(test, last(&seen.refused).count, refused + 1);
+	KUNIT_EXPECT_EQ(test, xmem_detach_orphan(dp, orphan_release), -EINVAL);
+
+	xmem_lw_put(obj2);
+	KUNIT_EXPECT_EQ(test, orphan_released.calls, 0);
+	KUNIT_EXPECT_EQ(test, f.runs, 0);
+	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins + NPAGES);
+	xmem_lw_put(obj);
+	KUNIT_EXPECT_EQ(test, f.runs, 1);
+	KUNIT_EXPECT_TRUE(test, f.pinned_when_run);
+	KUNIT_EXPECT_EQ(test, orphan_released.calls, 1);
+	KUNIT_EXPECT_PTR_EQ(test, orphan_released.dp, dp);
+	KUNIT_EXPECT_EQ(test, orphan_released.pins, pins);
+	expect_event(test, &seen.detach, dp, addr, BUFSZ, LW_XMATTACH, 0);
+	expect_free(test, dp);
+	KUNIT_EXPECT_FALSE(test, xmem_flush_cancel(&f.flush));	/* it ran */
+	KUNIT_EXPECT_NULL(test, f.flush.obj);
+}
+
 /*
  * xmdetach() racing with lightweight attachments: getter threads take and
  * drop attachments in a loop while the test detaches and re-attaches the
@@ -1156,6 +1278,9 @@ static struct kunit_case xmem_test_cases[] = {
 	KUNIT_CASE(test_detach_busy_while_lw_attached),
 	KUNIT_CASE(test_lw_get_needs_lw_descriptor),
 	KUNIT_CASE(test_deferred_flush_runs_before_unpin),
+	KUNIT_CASE(test_lw_rdonly_on_request),
+	KUNIT_CASE(test_orphan_idle_detaches_now),
+	KUNIT_CASE(test_orphan_released_by_last_detach),
 	KUNIT_CASE_PARAM(test_detach_races_lw_attach, nthreads_gen_params),
 	KUNIT_CASE_PARAM(test_copy_round_trip, copy_segflag_gen_params),
 	KUNIT_CASE_PARAM(test_copy_out_of_range, copy_segflag_gen_params),

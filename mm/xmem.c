@@ -399,6 +399,7 @@ int xmem_attach_lw(unsigned long addr, size_t count, struct xmem *dp,
 	trace_xmem_attach(dp, addr, count, LW_XMATTACH, ret);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(xmem_attach_lw);
 
 /* Run the deferred flushes still queued on @obj; they may cover its pages. */
 static void xmem_run_flushes(struct xmem_obj *obj)
@@ -579,6 +580,7 @@ int xmem_detach_orphan(struct xmem *dp, void (*release)(struct xmem *dp))
 		release(dp);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(xmem_detach_orphan);
 
 /* Copy between @buf and the pinned pages of @obj, from @off in its range. */
 static void xmem_copy_pages(struct xmem_obj *obj, size_t off, void *buf,
@@ -816,6 +818,7 @@ long xmem_lw_count(struct xmem *dp)
 	rcu_read_unlock();
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(xmem_lw_count);
 
 /**
  * xmem_flush_defer() - register a deferred invalidation on a descriptor

@@ -131,13 +131,17 @@ int main(int argc, char **argv)
 	}
 	t1 = xs_now_us();
 
-	printf("xmem-consumer: %llu messages: %llu attaches, %llu detaches, %.1f MiB read, %llu bytes written, %llu wrong words\n",
+	printf("xmem-consumer: %llu messages: %llu attaches, %llu detaches, ",
 	       (unsigned long long)c->messages, (unsigned long long)att.n + 1,
-	       (unsigned long long)det.n + 1, bytes_in / 1048576.0,
-	       (unsigned long long)bytes_out, (unsigned long long)wrong);
-	printf("xmem-consumer: attach %.1f us avg (min %.1f, max %.1f), detach %.1f us avg (min %.1f, max %.1f), %.1f MiB/s\n",
-	       att.sum / att.n, att.min, att.max, det.sum / det.n, det.min,
-	       det.max, bytes_in / 1048576.0 / ((t1 - t0) / 1e6));
+	       (unsigned long long)det.n + 1);
+	printf("%.1f MiB read, %llu bytes written, %llu wrong words\n",
+	       bytes_in / 1048576.0, (unsigned long long)bytes_out,
+	       (unsigned long long)wrong);
+	printf("xmem-consumer: attach %.1f us avg (min %.1f, max %.1f), ",
+	       att.sum / att.n, att.min, att.max);
+	printf("detach %.1f us avg (min %.1f, max %.1f), %.1f MiB/s\n",
+	       det.sum / det.n, det.min, det.max,
+	       bytes_in / 1048576.0 / ((t1 - t0) / 1e6));
 	err = xmem_detach(fd, c, XS_PAGE);
 	if (err)
 		die("XMEM_IOC_DETACH control page", -err);

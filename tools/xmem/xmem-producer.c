@@ -67,13 +67,21 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "s:n:k:S:h")) != -1) {
 		switch (opt) {
-		case 's': path = optarg; break;
-		case 'n': messages = strtoull(optarg, NULL, 0); break;
-		case 'k': nslots = strtoull(optarg, NULL, 0); break;
-		case 'S': slot_kib = strtoull(optarg, NULL, 0); break;
+		case 's':
+			path = optarg;
+			break;
+		case 'n':
+			messages = strtoull(optarg, NULL, 0);
+			break;
+		case 'k':
+			nslots = strtoull(optarg, NULL, 0);
+			break;
+		case 'S':
+			slot_kib = strtoull(optarg, NULL, 0);
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-s SOCKET] [-n MESSAGES] [-k SLOTS] [-S SLOT_KIB]\n",
-				argv[0]);
+			fprintf(stderr, "usage: %s [-s SOCKET] [-n MESSAGES] %s\n",
+				argv[0], "[-k SLOTS] [-S SLOT_KIB]");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
@@ -138,8 +146,9 @@ int main(int argc, char **argv)
 	err = xmem_info(fd, &info);
 	if (err)
 		die("XMEM_IOC_INFO", -err);
-	printf("xmem-producer: %lu messages of %lu KiB written, %lu answers checked, %lu wrong, in %.1f ms\n",
-	       (unsigned long)messages, (unsigned long)slot_kib,
+	printf("xmem-producer: %lu messages of %lu KiB written, ",
+	       (unsigned long)messages, (unsigned long)slot_kib);
+	printf("%lu answers checked, %lu wrong, in %.1f ms\n",
 	       (unsigned long)messages, (unsigned long)bad, (t1 - t0) / 1e3);
 	close(s);
 	s = -1;

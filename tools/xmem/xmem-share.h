@@ -26,9 +26,9 @@ struct xs_control {
 	uint64_t nslots;
 	uint64_t slot_size;		/* bytes, a multiple of the page size */
 	uint64_t messages;		/* how many the producer will send */
-	_Atomic uint64_t produced;	/* messages published */
-	_Atomic uint64_t consumed;	/* messages answered */
-	_Atomic uint64_t abort;		/* either side gave up */
+	atomic_ullong produced;		/* messages published */
+	atomic_ullong consumed;		/* messages answered */
+	atomic_ullong abort;		/* either side gave up */
 };
 
 /* Word @i of message @m. */

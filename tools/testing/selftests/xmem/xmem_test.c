@@ -164,16 +164,31 @@ struct share {
 };
 
 /* A descriptor fd for a fresh buffer of @pages pages. */
-#define SETUP(s, pages, flags) do {					\
-	(s).len = (pages) * PAGE;					\
-	(s).buf = buffer((s).len, PROT_READ | PROT_WRITE, 1);		\
-	ASSERT_NE(NULL, (s).buf);					\
-	(s).dev = xmem_open();						\
-	ASSERT_LE(0, (s).dev) TH_LOG("open %s: %s", XMEM_DEV_PATH,	\
-				     strerror(-(s).dev));		\
-	(s).fd = xmem_create((s).dev, (s).buf, (s).len, (flags));	\
-	ASSERT_LE(0, (s).fd) TH_LOG("create: %s", strerror(-(s).fd));	\
-} while (0)
+static void setup(struct __test_metadata *_metadata, struct share *s,
+		  size_t pages, unsigned int flags)
+{
+	s->len = pages * PAGE;
+	s->buf = buffer(s->len, PROT_READ | PROT_WRITE, 1);
+	ASSERT_NE(NULL, s->buf);
+	s->dev = xmem_open();
+	ASSERT_LE(0, s->dev) TH_LOG("open %s: %s", XMEM_DEV_PATH,
+				    strerror(-s->dev));
+	s->fd = xmem_create(s->dev, s->buf, s->len, flags);
+	ASSERT_LE(0, s->fd) TH_LOG("create: %s", strerror(-s->fd));
+}
+
+#define SETUP(s, pages, flags) setup(_metadata, &(s), pages, flags)
+
+/* Accesses the compiler must not drop or merge. */
+static unsigned char peek(const void *p)
+{
+	return __atomic_load_n((const unsigned char *)p, __ATOMIC_RELAXED);
+}
+
+static void poke(void *p, unsigned char v)
+{
+	__atomic_store_n((unsigned char *)p, v, __ATOMIC_RELAXED);
+}
 
 TEST(create_and_info)
 {
@@ -248,7 +263,7 @@ static void scm_consumer(void *arg)
 	CHECK(write(sock, "a", 1) == 1);
 	CHECK(read(sock, &c, 1) == 1 && c == 'w');
 	CHECK(!strcmp((char *)p, "from the owner"));
-	strcpy((char *)p + 4 * PAGE + 3, "from the consumer");
+	memcpy(p + 4 * PAGE + 3, "from the consumer", 18);
 	CHECK(xmem_detach(fd, p, 8 * PAGE) == 0);
 	CHECK(write(sock, "d", 1) == 1);
 }
@@ -274,7 +289,7 @@ TEST(share_scm_rights)
 	ASSERT_EQ(0, xmem_send_fd(sv[0], s.fd));
 	ASSERT_EQ(1, read(sv[0], &c, 1));
 	ASSERT_EQ('a', c);
-	strcpy((char *)s.buf, "from the owner");
+	memcpy(s.buf, "from the owner", 15);
 	ASSERT_EQ(1, write(sv[0], "w", 1));
 	ASSERT_EQ(1, read(sv[0], &c, 1));
 	ASSERT_EQ('d', c);
@@ -294,7 +309,7 @@ struct counter_arg {
 static void fork_counter(void *arg)
 {
 	struct share *s = arg;
-	_Atomic unsigned long *w;
+	atomic_ulong *w;
 	unsigned long seen = 0;
 
 	CHECK(xmem_pool_init(s->dev, POOL, 0) == 0);
@@ -313,14 +328,14 @@ static void fork_counter(void *arg)
 
 TEST(share_fork_concurrent)
 {
-	_Atomic unsigned long *w;
+	atomic_ulong *w;
 	struct share s;
 	int status;
 	pid_t pid;
 
 	SETUP(s, 2, 0);
 	memset(s.buf, 0, 2 * PAGE);
-	w = (_Atomic unsigned long *)s.buf;
+	w = (atomic_ulong *)s.buf;
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -344,7 +359,7 @@ static void write_through(void *arg)
 	CHECK(xmem_pool_init(s->fd, POOL, 0) == 0);
 	CHECK(xmem_attach(s->fd, 0, s->len, 0, &s->addr) == 0);
 	CHECK(pattern_ok(s->addr, 0, s->len, 1));
-	*(volatile char *)s->addr = 1;	/* SIGSEGV */
+	poke(s->addr, 1);	/* SIGSEGV */
 	_exit(0);
 }
 
@@ -678,7 +693,7 @@ static void fork_child_touch(void *arg)
 {
 	struct share *s = arg;
 
-	(void)*(volatile char *)s->addr;	/* SIGSEGV: not mapped here */
+	peek(s->addr);	/* SIGSEGV: not mapped here */
 }
 
 TEST(fork_inherits_no_window)
@@ -968,7 +983,7 @@ static void debug_use_after_detach(void *arg)
 	CHECK(xmem_attach(s->fd, 0, PAGE, 0, &p) == 0);
 	CHECK(pattern_ok(p, 0, PAGE, 1));
 	CHECK(xmem_detach(s->fd, p, PAGE) == 0);
-	(void)*(volatile char *)p;	/* SIGSEGV at once with LW_DEBUG */
+	peek(p);	/* SIGSEGV at once with LW_DEBUG */
 }
 
 TEST(debug_pool_faults_after_detach)
