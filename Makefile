@@ -185,7 +185,7 @@ bench-ldata bench-lw: bench-build
 	@mkdir -p $(RESULTS)
 	@rm -f $(BENCHOBJ)/test.log $(BENCHOBJ)/console.result $(RESULTS)/$@.log $(RESULTS)/$@.txt
 	@set +e; \
-	busy() { echo "load $$(cut -d' ' -f1-3 /proc/loadavg), $$(pgrep -c -x 'cc1|cc1plus|rustc' || true) compilers, $$(pgrep -c -f '^qemu-system' || true) QEMUs"; }; \
+	busy() { echo "load $$(cut -d' ' -f1-3 /proc/loadavg), $$(pgrep -c '^(cc1|cc1plus|rustc)$$' || true) compilers, $$(pgrep -c -f '^qemu-system' || true) QEMUs"; }; \
 	before=$$(busy); \
 	(cd $(TREE) && $(KUNIT_PY) exec $(BENCH_EXEC_ARGS) '$(BENCH_SUITE)') 2>&1 | tee $(RESULTS)/$@.kunit.log; \
 	rc=$${PIPESTATUS[0]}; \
@@ -208,7 +208,7 @@ bench-user: bench-build
 	@mkdir -p $(RESULTS) $(E2E_OUT)-bench
 	@rm -f $(RESULTS)/$@.log $(RESULTS)/$@.txt $(E2E_OUT)-bench/result
 	@set +e; \
-	busy() { echo "load $$(cut -d' ' -f1-3 /proc/loadavg), $$(pgrep -c -x 'cc1|cc1plus|rustc' || true) compilers, $$(pgrep -c -f '^qemu-system' || true) QEMUs"; }; \
+	busy() { echo "load $$(cut -d' ' -f1-3 /proc/loadavg), $$(pgrep -c '^(cc1|cc1plus|rustc)$$' || true) compilers, $$(pgrep -c -f '^qemu-system' || true) QEMUs"; }; \
 	before=$$(busy); \
 	E2E_BENCH_ARGS='$(USER_BENCH_ARGS)' $(E2E) bench $(BENCHOBJ) $(TREE) $(E2E_OUT)-bench $(E2E_OUT)-bench/result; \
 	rc=$$?; \

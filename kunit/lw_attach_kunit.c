@@ -752,8 +752,12 @@ static int detach_errors_fn(struct utask *u)
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr + PAGE_SIZE, PAGE_SIZE),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, c->buf, PAGE_SIZE), -EINVAL);
+	/* In the window's PMD padding, past its last page: no attachment. */
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, ALIGN_DOWN(addr, PMD_SIZE) +
+					  PMD_SIZE - PAGE_SIZE, PAGE_SIZE),
+			-EINVAL);
 	KUNIT_EXPECT_EQ(test, last(&seen.misuse).kind, LW_MISUSE_MISMATCH);
-	KUNIT_EXPECT_EQ(test, count_of(&seen.misuse_seen[LW_MISUSE_MISMATCH]), 5);
+	KUNIT_EXPECT_EQ(test, count_of(&seen.misuse_seen[LW_MISUSE_MISMATCH]), 6);
 
 	KUNIT_EXPECT_EQ(test, run_thread(u, stranger_fn, &d), 0);
 	KUNIT_EXPECT_EQ(test, run_thread(u, neighbour_fn, &d), 0);

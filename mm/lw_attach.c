@@ -858,7 +858,9 @@ int as_lw_det64(struct xmem *dp, unsigned long addr, size_t length)
 	err = -EIO;
 	if (win->broken)
 		goto out;
-	if (addr >= win->start && addr < win->end)
+	/* The window's PMD padding past nr_pages holds no attachment. */
+	if (addr >= win->start &&
+	    (addr - win->start) >> PAGE_SHIFT < win->nr_pages)
 		att = win->atts[(addr - win->start) >> PAGE_SHIFT];
 	err = -EINVAL;
 	if (!att || att->dp != dp || att->addr != addr ||

@@ -20,8 +20,9 @@
  * first version is -EINVAL; a larger one is accepted only if the bytes the
  * kernel does not know are zero (-E2BIG otherwise), as for openat2() and
  * clone3(); reserved fields and unknown flags must be zero (-EINVAL).  A
- * failing ioctl changes nothing: an attachment whose address cannot be
- * copied out is detached again.
+ * failing ioctl leaves nothing attached, pinned or charged: an attachment
+ * whose address cannot be copied out is detached again (its range of the
+ * window is then dirty until the next wrap flush, like any detached range).
  *
  * The descriptor's pages stay pinned until XMEM_IOC_XMDETACH (refused with
  * -EBUSY while any process has a range attached) or the last close of the
@@ -128,8 +129,12 @@ static long xmem_ioc_attach(struct xmem_desc *d, struct xmem_attach __user *uarg
 	if (err)
 		return err;
 	if (put_user(addr, &uarg->addr)) {
-		/* Nothing half-done: the caller never learnt the address. */
-		WARN_ON_ONCE(as_lw_det64(&d->xm, addr, args.length));
+		/*
+		 * Nothing half-done: the caller never learnt the address.  If
+		 * even this fails, the window is damaged and the thread's exit
+		 * releases the attachment.
+		 */
+		as_lw_det64(&d->xm, addr, args.length);
 		return -EFAULT;
 	}
 	return 0;

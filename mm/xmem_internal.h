@@ -20,8 +20,7 @@ struct user_struct;
 
 enum xmem_obj_state {
 	XMEM_OBJ_LIVE,		/* attached: pages pinned, charge held */
-	XMEM_OBJ_ORPHANED,	/* xmem_detach_orphan(): released at the last
-				 * lightweight detach */
+	XMEM_OBJ_ORPHANED,	/* xmem_detach_orphan(): released later */
 	XMEM_OBJ_DETACHED,	/* xmdetach() has claimed it */
 };
 

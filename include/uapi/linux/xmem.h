@@ -78,7 +78,7 @@ struct xmem_pool_init {
  * @__reserved: must be zero
  *
  * as_lw_att64() in the calling thread: ENODEV, EINVAL, ENOMEM, EIO, ENOSYS,
- * EPERM.
+ * EPERM, and EINTR if a fatal signal interrupts the thread's first attach.
  */
 struct xmem_attach {
 	__u32 size;
@@ -129,12 +129,16 @@ struct xmem_info {
 	__u64 __reserved[2];
 };
 
-/* The argument is a pointer to the struct named, or 0 for XMEM_IOC_XMDETACH. */
-#define XMEM_IOC_CREATE		_IO(XMEM_IOC_MAGIC, 0x00)
-#define XMEM_IOC_POOL_INIT	_IO(XMEM_IOC_MAGIC, 0x01)
-#define XMEM_IOC_ATTACH		_IO(XMEM_IOC_MAGIC, 0x02)
-#define XMEM_IOC_DETACH		_IO(XMEM_IOC_MAGIC, 0x03)
+/*
+ * The argument is a pointer to the struct named (the size encoded in the
+ * number is that of its first version; the struct's own size field is what
+ * counts), or 0 for XMEM_IOC_XMDETACH.
+ */
+#define XMEM_IOC_CREATE		_IOW(XMEM_IOC_MAGIC, 0x00, struct xmem_create)
+#define XMEM_IOC_POOL_INIT	_IOW(XMEM_IOC_MAGIC, 0x01, struct xmem_pool_init)
+#define XMEM_IOC_ATTACH		_IOWR(XMEM_IOC_MAGIC, 0x02, struct xmem_attach)
+#define XMEM_IOC_DETACH		_IOW(XMEM_IOC_MAGIC, 0x03, struct xmem_detach)
 #define XMEM_IOC_XMDETACH	_IO(XMEM_IOC_MAGIC, 0x04)
-#define XMEM_IOC_INFO		_IO(XMEM_IOC_MAGIC, 0x05)
+#define XMEM_IOC_INFO		_IOWR(XMEM_IOC_MAGIC, 0x05, struct xmem_info)
 
 #endif /* _UAPI_LINUX_XMEM_H */

@@ -34,6 +34,7 @@
 #include "../../../xmem/libxmem.h"
 
 #define PAGE		4096UL
+#define PMD		(2UL << 20)
 #define POOL		(64 * PAGE)
 #define NOBODY		65534
 
@@ -559,6 +560,9 @@ TEST(detach_errors)
 	EXPECT_EQ(-EINVAL, xmem_detach(t.fd, p, 2 * PAGE));
 	EXPECT_EQ(-EINVAL, xmem_detach(s.fd, s.buf, 2 * PAGE));
 	EXPECT_EQ(-EINVAL, xmem_detach(s.fd, q, PAGE));
+	/* The window is PMD-aligned; past its pool-sized part is padding. */
+	EXPECT_EQ(-EINVAL, xmem_detach(s.fd, (void *)(((uintptr_t)p & ~(PMD - 1)) +
+						     PMD - PAGE), PAGE));
 	ASSERT_EQ(0, xmem_detach(s.fd, p, 2 * PAGE));
 	EXPECT_EQ(-EINVAL, xmem_detach(s.fd, p, 2 * PAGE));
 	ASSERT_EQ(0, xmem_detach(t.fd, q, PAGE));
@@ -944,7 +948,8 @@ TEST(bad_arguments)
 	EXPECT_EQ(-ENOTTY, raw(s.dev, XMEM_IOC_INFO, &info));
 	EXPECT_EQ(-ENOTTY, raw(s.fd, XMEM_IOC_CREATE, c));
 	EXPECT_EQ(-ENOTTY, raw(s.fd, _IO(XMEM_IOC_MAGIC, 0x0f), &a));
-	EXPECT_EQ(-ENOTTY, raw(s.fd, _IOWR(XMEM_IOC_MAGIC, 0x02, struct xmem_attach), &a));
+	EXPECT_EQ(-ENOTTY, raw(s.fd, _IO(XMEM_IOC_MAGIC, 0x02), &a));
+	EXPECT_EQ(-ENOTTY, raw(s.fd, _IOR(XMEM_IOC_MAGIC, 0x02, struct xmem_attach), &a));
 
 	/* Nothing was half-done. */
 	ASSERT_EQ(0, xmem_info(s.fd, &info));
