@@ -339,6 +339,17 @@ unclaim:
 	return ret;
 }
 
+static int xmattach_traced(unsigned long addr, size_t count, struct xmem *dp,
+			   int segflag, bool rdonly)
+{
+	int ret;
+
+	might_sleep();
+	ret = __xmattach(addr, count, dp, segflag, rdonly);
+	trace_xmem_attach(dp, addr, count, segflag, ret);
+	return ret;
+}
+
 /**
  * xmattach() - attach a cross-memory descriptor to a range of memory
  * @addr: first byte of the range: a user address of the calling process for
@@ -366,12 +377,7 @@ unclaim:
  */
 int xmattach(unsigned long addr, size_t count, struct xmem *dp, int segflag)
 {
-	int ret;
-
-	might_sleep();
-	ret = __xmattach(addr, count, dp, segflag, false);
-	trace_xmem_attach(dp, addr, count, segflag, ret);
-	return ret;
+	return xmattach_traced(addr, count, dp, segflag, false);
 }
 EXPORT_SYMBOL_GPL(xmattach);
 
@@ -392,12 +398,7 @@ EXPORT_SYMBOL_GPL(xmattach);
 int xmem_attach_lw(unsigned long addr, size_t count, struct xmem *dp,
 		   bool rdonly)
 {
-	int ret;
-
-	might_sleep();
-	ret = __xmattach(addr, count, dp, LW_XMATTACH, rdonly);
-	trace_xmem_attach(dp, addr, count, LW_XMATTACH, ret);
-	return ret;
+	return xmattach_traced(addr, count, dp, LW_XMATTACH, rdonly);
 }
 EXPORT_SYMBOL_IF_KUNIT(xmem_attach_lw);
 

@@ -109,54 +109,57 @@ static inline int xmem_info(int fd, struct xmem_info *info)
 	return xmem_ret(ioctl(fd, XMEM_IOC_INFO, info));
 }
 
-/* Send @fd over the unix socket @sock, with one byte of data. */
-static inline int xmem_send_fd(int sock, int fd)
-{
-	char data = 'x';
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+/* A one-byte message with room for one SCM_RIGHTS fd. */
+struct xmem_fd_msg {
+	char data;
+	struct iovec iov;
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = u.buf,
-		.msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	struct msghdr msg;
+};
 
-	memset(&u, 0, sizeof(u));
+static inline struct msghdr *xmem_fd_msg_init(struct xmem_fd_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->data = 'x';
+	m->iov.iov_base = &m->data;
+	m->iov.iov_len = 1;
+	m->msg.msg_iov = &m->iov;
+	m->msg.msg_iovlen = 1;
+	m->msg.msg_control = m->u.buf;
+	m->msg.msg_controllen = sizeof(m->u.buf);
+	return &m->msg;
+}
+
+/* Send @fd over the unix socket @sock, with one byte of data. */
+static inline int xmem_send_fd(int sock, int fd)
+{
+	struct xmem_fd_msg m;
+	struct msghdr *msg = xmem_fd_msg_init(&m);
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(msg);
+
 	cmsg->cmsg_level = SOL_SOCKET;
 	cmsg->cmsg_type = SCM_RIGHTS;
 	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return xmem_ret(sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0);
+	return sendmsg(sock, msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
 /* Receive a descriptor fd sent by xmem_send_fd(); it is close-on-exec. */
 static inline int xmem_recv_fd(int sock)
 {
-	char data;
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = u.buf,
-		.msg_controllen = sizeof(u.buf),
-	};
+	struct xmem_fd_msg m;
+	struct msghdr *msg = xmem_fd_msg_init(&m);
 	struct cmsghdr *cmsg;
 	ssize_t n;
 	int fd;
 
-	n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	n = recvmsg(sock, msg, MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return -errno;
-	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg = CMSG_FIRSTHDR(msg);
 	if (n == 0 || !cmsg || cmsg->cmsg_level != SOL_SOCKET ||
 	    cmsg->cmsg_type != SCM_RIGHTS ||
 	    cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
