@@ -82,7 +82,7 @@ BENCH_EXEC_ARGS = --arch=x86_64 --build_dir=$(BENCHOBJ) \
 .PHONY: bench bench-build $(addprefix bench-,$(BENCH_ARMS))
 
 help:
-	@echo 'make run      build the patched kernel, boot it under QEMU (2 NUMA nodes), run the suites'
+	@echo 'make run      build the patched kernel, boot it under QEMU (2 NUMA nodes), run the /dev/xmem sharing workload'
 	@echo 'make test     every check and suite; ends with "N passed, N failed"'
 	@echo 'make tree     patched tree $(TREE) (git: lw-base + one commit per patch)'
 	@echo 'make series   git format-patch series with cover letter in $(SERIES)'
