@@ -71,6 +71,18 @@ struct xmem_desc {
 	unsigned long page_offset;
 };
 
+/* The size an argument struct gives itself: from @ksize up to a page. */
+static int xmem_get_size(void __user *uarg, size_t ksize, u32 *usize)
+{
+	if (get_user(*usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (*usize < ksize)
+		return -EINVAL;
+	if (*usize > PAGE_SIZE)
+		return -E2BIG;
+	return 0;
+}
+
 /*
  * Copy an argument struct whose first member is its size.  Any size from
  * @ksize (the first version) up to a page is accepted if what the kernel
@@ -79,14 +91,9 @@ struct xmem_desc {
 static int xmem_get_args(void *args, size_t ksize, void __user *uarg)
 {
 	u32 usize;
+	int err = xmem_get_size(uarg, ksize, &usize);
 
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < ksize)
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	return copy_struct_from_user(args, ksize, uarg, usize);
+	return err ?: copy_struct_from_user(args, ksize, uarg, usize);
 }
 
 static void xmem_desc_free(struct xmem *dp)
@@ -172,13 +179,11 @@ static long xmem_ioc_info(struct xmem_desc *d, void __user *uarg)
 	struct xmem_info info = { .size = sizeof(info) };
 	long count;
 	u32 usize;
+	int err;
 
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < sizeof(info))
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
+	err = xmem_get_size(uarg, sizeof(info), &usize);
+	if (err)
+		return err;
 	info.length = d->length;
 	info.page_offset = d->page_offset;
 	mutex_lock(&d->lock);
