@@ -1,0 +1,697 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lw-trace BPF side: the patchset's tracepoints (lw, xmem, ldata) keep the
+ * tool's own view of live attachments and ldata elements, and every misuse
+ * goes to user space through a ring buffer with what that view knows of
+ * it.  Each handler is built twice, as tp_btf and as raw_tp; lw_trace.c
+ * loads one set.  Tracking runs for every process; -p/-t only filter what
+ * is reported and counted.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "lw_trace.h"
+
+#define EINVAL	22
+#define ENOMEM	12
+#define EEXIST	17
+
+const volatile __u32 targ_pid;		/* report only this process ... */
+const volatile __u32 targ_tid;		/* ... or thread; 0: all */
+const volatile bool want_stacks;	/* --stacks */
+const volatile bool want_latency;	/* --latency */
+const volatile bool task_btf = true;	/* kernel BTF: syscall numbers */
+
+__u64 lost;		/* ring buffer full: events dropped */
+__u64 untracked;	/* a map was full: an attachment or element not kept */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct lwt_att_key);
+	__type(value, struct lwt_att);
+} atts SEC(".maps");
+
+/* Recently detached ranges: who used what after detach. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct lwt_att_key);
+	__type(value, struct lwt_att);
+} detached SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct lwt_elem);
+} elems SEC(".maps");
+
+/* Elements freed while watched and not allocated since. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct lwt_elem);
+} freed SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct lwt_counts);
+} counts SEC(".maps");
+
+/* Sized to 1 by the front end without --stacks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__uint(value_size, LWT_MAX_STACK * sizeof(__u64));
+} stacks SEC(".maps");
+
+/* --latency: when the thread entered lw_att64() or as_lw_det64(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} start SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LWT_NR_OPS * LWT_HIST_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} hist SEC(".maps");
+
+static __always_inline bool wanted(__u32 pid, __u32 tid, __u32 opid,
+				   __u32 otid)
+{
+	if (targ_pid && pid != targ_pid && opid != targ_pid)
+		return false;
+	if (targ_tid && tid != targ_tid && otid != targ_tid)
+		return false;
+	return true;
+}
+
+static __always_inline __u64 cur_mm(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	return (__u64)BPF_CORE_READ(t, mm);
+}
+
+/* The system call the current thread is in (x86-64 numbers), or -1. */
+static __always_inline __s64 cur_syscall(void)
+{
+	struct pt_regs *regs;
+
+	if (!task_btf)
+		return -1;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return BPF_CORE_READ(regs, orig_ax);
+}
+
+static __always_inline void stack_ids(void *ctx, __s32 *k, __s32 *u)
+{
+	*k = -1;
+	*u = -1;
+	if (!want_stacks)
+		return;
+	*k = bpf_get_stackid(ctx, &stacks, 0);
+	*u = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+}
+
+static __always_inline struct lwt_counts *counts_of(__u32 pid, __u32 tid)
+{
+	struct lwt_counts *c, zero = {};
+
+	if (!wanted(pid, tid, 0, 0))
+		return NULL;
+	c = bpf_map_lookup_elem(&counts, &pid);
+	if (c)
+		return c;
+	bpf_get_current_comm(zero.comm, sizeof(zero.comm));
+	bpf_map_update_elem(&counts, &pid, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&counts, &pid);
+}
+
+/*
+ * A new ring buffer record for the current thread, or NULL if it is not
+ * reported (-p/-t) or the buffer is full (counted in lost).
+ */
+static __always_inline struct lwt_event *
+event_new(void *ctx, __u32 rec, __u32 kind, __u32 source, __u32 opid,
+	  __u32 otid)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32, tid = (__u32)id;
+	struct lwt_counts *c;
+	struct lwt_event *e;
+
+	if (!wanted(pid, tid, opid, otid))
+		return NULL;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&lost, 1);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts = bpf_ktime_get_ns();
+	e->rec = rec;
+	e->kind = kind;
+	e->source = source;
+	e->pid = pid;
+	e->tid = tid;
+	e->owner_pid = opid;
+	e->owner_tid = otid;
+	e->via = -1;
+	e->mm = cur_mm();
+	e->att_kstack = -1;
+	e->att_ustack = -1;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	stack_ids(ctx, &e->kstack, &e->ustack);
+	c = counts_of(pid, tid);
+	if (c)
+		c->misuse++;
+	return e;
+}
+
+static __always_inline __u32 log2_slot(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xffffffff) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xffff) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xff) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xf) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r < LWT_HIST_SLOTS ? r : LWT_HIST_SLOTS - 1;
+}
+
+static __always_inline void latency_end(__u32 op, __u32 pid, __u32 tid)
+{
+	__u64 *t0, *slot;
+	__u32 key;
+
+	if (!want_latency)
+		return;
+	t0 = bpf_map_lookup_elem(&start, &tid);
+	if (!t0)
+		return;
+	if (wanted(pid, tid, 0, 0)) {
+		key = op * LWT_HIST_SLOTS + log2_slot(bpf_ktime_get_ns() - *t0);
+		slot = bpf_map_lookup_elem(&hist, &key);
+		if (slot)
+			__sync_fetch_and_add(slot, 1);
+	}
+	bpf_map_delete_elem(&start, &tid);
+}
+
+static __always_inline int latency_begin(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 now = bpf_ktime_get_ns();
+
+	/* as_lw_att64() calls lw_att64(): keep the outer entry */
+	bpf_map_update_elem(&start, &tid, &now, BPF_NOEXIST);
+	return 0;
+}
+
+SEC("kprobe/lw_att64")
+int BPF_KPROBE(lw_att64_entry)
+{
+	return latency_begin();
+}
+
+SEC("kprobe/as_lw_att64")
+int BPF_KPROBE(as_lw_att64_entry)
+{
+	return latency_begin();
+}
+
+SEC("kprobe/as_lw_det64")
+int BPF_KPROBE(as_lw_det64_entry)
+{
+	return latency_begin();
+}
+
+/* ===== Lightweight attach ===== */
+
+static __always_inline int on_lw_attach(void *ctx, const void *dp,
+					size_t offset, size_t length,
+					unsigned long addr, int err)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32, tid = (__u32)id;
+	struct lwt_att_key key;
+	struct lwt_counts *c;
+	struct lwt_att att;
+	struct lwt_event *e;
+
+	latency_end(LWT_OP_ATTACH, pid, tid);
+	c = counts_of(pid, tid);
+	if (c) {
+		if (err)
+			c->attach_err++;
+		else
+			c->attach++;
+	}
+	if (!err) {
+		key.mm = cur_mm();
+		key.addr = addr;
+		att.dp = (__u64)dp;
+		att.offset = offset;
+		att.length = length;
+		att.ts = bpf_ktime_get_ns();
+		att.pid = pid;
+		att.tid = tid;
+		stack_ids(ctx, &att.kstack, &att.ustack);
+		if (bpf_map_update_elem(&atts, &key, &att, BPF_ANY))
+			__sync_fetch_and_add(&untracked, 1);
+		return 0;
+	}
+	if (err != -ENOMEM)
+		return 0;
+	e = event_new(ctx, LWT_REC_MISUSE, LWT_WINDOW_FULL, LWT_SRC_KERNEL,
+		      0, 0);
+	if (!e)
+		return 0;
+	e->err = err;
+	e->dp = (__u64)dp;
+	e->offset = offset;
+	e->length = length;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int on_lw_detach(void *ctx, const void *dp,
+					size_t offset, size_t length,
+					unsigned long addr, int err)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32, tid = (__u32)id;
+	struct lwt_att_key key;
+	struct lwt_counts *c;
+	struct lwt_att *att;
+
+	latency_end(LWT_OP_DETACH, pid, tid);
+	c = counts_of(pid, tid);
+	if (c) {
+		if (err)
+			c->detach_err++;
+		else
+			c->detach++;
+	}
+	if (err)
+		return 0;
+	key.mm = cur_mm();
+	key.addr = addr;
+	att = bpf_map_lookup_elem(&atts, &key);
+	if (!att)
+		return 0;
+	/* Remember the range for a later fault in it: detach time, detacher. */
+	att->ts = bpf_ktime_get_ns();
+	att->tid = tid;
+	bpf_map_update_elem(&detached, &key, att, BPF_ANY);
+	bpf_map_delete_elem(&atts, &key);
+	return 0;
+}
+
+/* A detach the kernel refused, classified with what the tool's map holds. */
+static __always_inline int on_bad_detach(void *ctx, int kkind,
+					 const void *dp, unsigned long addr,
+					 size_t length, __u32 kowner_pid,
+					 __u32 kowner_tid)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 kind, opid = kowner_pid, otid = kowner_tid;
+	struct lwt_att_key key;
+	struct lwt_event *e;
+	struct lwt_att *att;
+
+	key.mm = cur_mm();
+	key.addr = addr;
+	att = bpf_map_lookup_elem(&atts, &key);
+	if (att) {
+		opid = att->pid;
+		otid = att->tid;
+	}
+	if (kkind == LW_MISUSE_NOT_OWNER || (otid && otid != tid))
+		kind = LWT_CROSS_THREAD;
+	else if (!att)
+		kind = LWT_DETACH_UNATTACHED;
+	else if (att->dp != (__u64)dp)
+		kind = LWT_DETACH_WRONG_DP;
+	else if (att->length != length)
+		kind = LWT_DETACH_WRONG_LENGTH;
+	else
+		kind = LWT_DETACH_UNATTACHED;
+
+	e = event_new(ctx, LWT_REC_MISUSE, kind, LWT_SRC_KERNEL, opid, otid);
+	if (!e)
+		return 0;
+	e->dp = (__u64)dp;
+	e->addr = addr;
+	e->length = length;
+	e->err = kkind == LW_MISUSE_NO_RESOURCES ? -ENOMEM : -EINVAL;
+	if (att) {
+		e->att_dp = att->dp;
+		e->att_length = att->length;
+		e->offset = att->offset;
+		e->att_ts = att->ts;
+		e->att_kstack = att->kstack;
+		e->att_ustack = att->ustack;
+	}
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int on_lw_misuse(void *ctx, int kkind, const void *dp,
+					unsigned long addr, size_t length,
+					pid_t owner_tgid, pid_t owner_pid,
+					long count)
+{
+	struct lwt_event *e;
+	__u32 kind;
+
+	switch (kkind) {
+	case LW_MISUSE_NO_RESOURCES:
+	case LW_MISUSE_NOT_OWNER:
+	case LW_MISUSE_MISMATCH:
+		return on_bad_detach(ctx, kkind, dp, addr, length, owner_tgid,
+				     owner_pid);
+	case LW_MISUSE_FAULT:
+		kind = LWT_FAULT;
+		break;
+	case LW_MISUSE_RDONLY_WRITE:
+		kind = LWT_RDONLY_WRITE;
+		break;
+	case LW_MISUSE_DAMAGED:
+		kind = LWT_WINDOW_DAMAGED;
+		break;
+	default:
+		/* exit_leak: reported from lw_window_destroy, with the list */
+		return 0;
+	}
+	e = event_new(ctx, LWT_REC_MISUSE, kind, LWT_SRC_KERNEL, owner_tgid,
+		      owner_pid);
+	if (!e)
+		return 0;
+	e->dp = (__u64)dp;
+	e->addr = addr;
+	e->length = length;
+	e->count = count;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/*
+ * The patchset's own teardown event: a thread's window went away with
+ * @count attachments.  User space lists (and forgets) the map's entries of
+ * the thread; sched_process_exit would come before the teardown.
+ */
+static __always_inline int on_lw_window_destroy(void *ctx, const void *mm,
+						unsigned long start,
+						unsigned long len, pid_t tgid,
+						pid_t pid, long count)
+{
+	struct lwt_event *e;
+
+	if (count <= 0)
+		return 0;
+	e = event_new(ctx, LWT_REC_WINDOW_END, LWT_EXIT_LEAK, LWT_SRC_KERNEL,
+		      tgid, pid);
+	if (!e)
+		return 0;
+	/* The exiting thread is current, but say so from the event. */
+	e->pid = tgid;
+	e->tid = pid;
+	e->mm = (__u64)mm;
+	e->addr = start;
+	e->length = len;
+	e->count = count;
+	e->via = cur_syscall();
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int on_lw_pool_init(void *ctx, const void *mm,
+					   size_t pool_size,
+					   unsigned int flags, int err)
+{
+	struct lwt_event *e;
+	__u32 kind;
+
+	if (err == -EEXIST)
+		kind = LWT_POOL_INIT_EXISTS;
+	else if (err == -EINVAL)
+		kind = LWT_POOL_INIT_INVALID;
+	else
+		return 0;
+	e = event_new(ctx, LWT_REC_MISUSE, kind, LWT_SRC_KERNEL, 0, 0);
+	if (!e)
+		return 0;
+	e->err = err;
+	e->mm = (__u64)mm;
+	e->length = pool_size;
+	e->count = flags;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* ===== Cross-memory descriptors ===== */
+
+static __always_inline int on_xmem_call(bool attach, int err)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct lwt_counts *c;
+
+	if (err)
+		return 0;
+	c = counts_of(id >> 32, (__u32)id);
+	if (!c)
+		return 0;
+	if (attach)
+		c->xmattach++;
+	else
+		c->xmdetach++;
+	return 0;
+}
+
+static __always_inline int on_xmem_detach_refused(void *ctx, const void *dp,
+						  unsigned long addr,
+						  size_t len, long lw_count,
+						  pid_t owner_tgid,
+						  pid_t owner_pid)
+{
+	struct lwt_event *e;
+
+	e = event_new(ctx, LWT_REC_MISUSE, LWT_XMDETACH_LIVE, LWT_SRC_KERNEL,
+		      owner_tgid, owner_pid);
+	if (!e)
+		return 0;
+	e->dp = (__u64)dp;
+	e->addr = addr;
+	e->length = len;
+	e->count = lw_count;
+	e->err = -16;	/* -EBUSY */
+	e->via = cur_syscall();
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* ===== ldata ===== */
+
+static __always_inline int on_ldata_alloc(void *ctx, const void *pool,
+					  const void *elem,
+					  unsigned long call_site, int node)
+{
+	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)elem;
+	__u32 pid = id >> 32, tid = (__u32)id;
+	struct lwt_counts *c;
+	struct lwt_event *e;
+	struct lwt_elem el;
+
+	c = counts_of(pid, tid);
+	if (elem) {
+		if (c)
+			c->ldata_alloc++;
+		el.pool = (__u64)pool;
+		el.ts = bpf_ktime_get_ns();
+		el.call_site = call_site;
+		el.pid = pid;
+		el.tid = tid;
+		stack_ids(ctx, &el.kstack, &el.ustack);
+		bpf_map_delete_elem(&freed, &key);
+		if (bpf_map_update_elem(&elems, &key, &el, BPF_ANY))
+			__sync_fetch_and_add(&untracked, 1);
+		return 0;
+	}
+	if (c)
+		c->ldata_fail++;
+	e = event_new(ctx, LWT_REC_MISUSE, LWT_LDATA_ALLOC_FAIL,
+		      LWT_SRC_KERNEL, 0, 0);
+	if (!e)
+		return 0;
+	e->pool = (__u64)pool;
+	e->call_site = call_site;
+	e->count = node;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline void fill_elem(struct lwt_event *e, struct lwt_elem *el)
+{
+	e->owner_pid = el->pid;
+	e->owner_tid = el->tid;
+	e->owner_pool = el->pool;
+	e->att_ts = el->ts;
+	e->att_kstack = el->kstack;
+	e->att_ustack = el->ustack;
+}
+
+/*
+ * An accepted free.  A second free of an element that was freed while
+ * watched, and not allocated since, is a double free that the kernel
+ * (without CONFIG_LDATA_DEBUG) did not see.
+ */
+static __always_inline int on_ldata_free(void *ctx, const void *pool,
+					 const void *elem,
+					 unsigned long call_site)
+{
+	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)elem;
+	__u32 pid = id >> 32, tid = (__u32)id;
+	struct lwt_elem *old, el = {};
+	struct lwt_counts *c;
+	struct lwt_event *e;
+
+	c = counts_of(pid, tid);
+	if (c)
+		c->ldata_free++;
+	old = bpf_map_lookup_elem(&freed, &key);
+	if (old) {
+		e = event_new(ctx, LWT_REC_MISUSE, LWT_LDATA_DOUBLE_FREE,
+			      LWT_SRC_MAP, old->pid, old->tid);
+		if (e) {
+			e->pool = (__u64)pool;
+			e->elem = key;
+			e->call_site = call_site;
+			fill_elem(e, old);
+			bpf_ringbuf_submit(e, 0);
+		}
+		return 0;
+	}
+	bpf_map_delete_elem(&elems, &key);
+	el.pool = (__u64)pool;
+	el.ts = bpf_ktime_get_ns();
+	el.call_site = call_site;
+	el.pid = pid;
+	el.tid = tid;
+	el.kstack = -1;
+	el.ustack = -1;
+	bpf_map_update_elem(&freed, &key, &el, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int on_ldata_misuse(void *ctx, const void *pool,
+					   const void *elem,
+					   unsigned long call_site, int kkind,
+					   long count, const void *owner)
+{
+	__u64 key = (__u64)elem;
+	struct lwt_elem *el = NULL;
+	struct lwt_event *e;
+	__u32 kind;
+
+	switch (kkind) {
+	case LDATA_MISUSE_FOREIGN:
+		kind = LWT_LDATA_FOREIGN_FREE;
+		break;
+	case LDATA_MISUSE_WRONG_POOL:
+		kind = LWT_LDATA_WRONG_POOL;
+		el = bpf_map_lookup_elem(&elems, &key);
+		break;
+	case LDATA_MISUSE_MISALIGNED:
+		kind = LWT_LDATA_MISALIGNED_FREE;
+		break;
+	case LDATA_MISUSE_DOUBLE_FREE:
+		kind = LWT_LDATA_DOUBLE_FREE;
+		el = bpf_map_lookup_elem(&freed, &key);
+		break;
+	case LDATA_MISUSE_DESTROY_LIVE:
+		kind = LWT_LDATA_DESTROY_LIVE;
+		break;
+	default:
+		return 0;
+	}
+	e = event_new(ctx, LWT_REC_MISUSE, kind, LWT_SRC_KERNEL,
+		      el ? el->pid : 0, el ? el->tid : 0);
+	if (!e)
+		return 0;
+	e->pool = (__u64)pool;
+	e->elem = key;
+	e->call_site = call_site;
+	e->count = count;
+	if (el)
+		fill_elem(e, el);
+	e->owner_pool = (__u64)owner;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/*
+ * Each handler as tp_btf (typed arguments, needs kernel BTF) and as raw_tp
+ * (the fallback); the argument lists are the tracepoints' TP_PROTO.
+ */
+#define LWT_TRACE_PROG(tp, call, args...)				\
+SEC("tp_btf/" #tp)						\
+int BPF_PROG(tp##_btf, args)					\
+{								\
+	return call;						\
+}								\
+SEC("raw_tp/" #tp)						\
+int BPF_PROG(tp##_raw, args)					\
+{								\
+	return call;						\
+}
+
+LWT_TRACE_PROG(lw_attach, on_lw_attach(ctx, dp, offset, length, addr, err),
+	       const void *dp, size_t offset, size_t length, unsigned long addr, int err)
+LWT_TRACE_PROG(lw_detach, on_lw_detach(ctx, dp, offset, length, addr, err),
+	       const void *dp, size_t offset, size_t length, unsigned long addr, int err)
+LWT_TRACE_PROG(lw_misuse, on_lw_misuse(ctx, kind, dp, addr, length, owner_tgid, owner_pid, count),
+	       int kind, const void *dp, unsigned long addr, size_t length, pid_t owner_tgid,
+	       pid_t owner_pid, long count)
+LWT_TRACE_PROG(lw_window_destroy, on_lw_window_destroy(ctx, mm, start, len, tgid, pid, count),
+	       const void *mm, unsigned long start, unsigned long len, pid_t tgid, pid_t pid,
+	       long count)
+LWT_TRACE_PROG(lw_pool_init, on_lw_pool_init(ctx, mm, pool_size, flags, err),
+	       const void *mm, size_t pool_size, unsigned int flags, int err)
+LWT_TRACE_PROG(xmem_attach, on_xmem_call(true, err),
+	       const void *dp, unsigned long addr, size_t len, int segflag, int err)
+LWT_TRACE_PROG(xmem_detach, on_xmem_call(false, err),
+	       const void *dp, unsigned long addr, size_t len, int segflag, int err)
+LWT_TRACE_PROG(xmem_detach_refused,
+	       on_xmem_detach_refused(ctx, dp, addr, len, lw_count, owner_tgid, owner_pid),
+	       const void *dp, unsigned long addr, size_t len, long lw_count, pid_t owner_tgid,
+	       pid_t owner_pid)
+LWT_TRACE_PROG(ldata_alloc, on_ldata_alloc(ctx, pool, elem, call_site, node),
+	       const void *pool, const void *elem, unsigned long call_site, int node,
+	       int caller_node)
+LWT_TRACE_PROG(ldata_free, on_ldata_free(ctx, pool, elem, call_site),
+	       const void *pool, const void *elem, unsigned long call_site, int node,
+	       int caller_node)
+LWT_TRACE_PROG(ldata_misuse, on_ldata_misuse(ctx, pool, elem, call_site, kind, count, owner),
+	       const void *pool, const void *elem, unsigned long call_site, int kind, long count,
+	       const void *owner, int node, int caller_node)
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lw-trace: what the BPF programs (lw_trace.bpf.c) and the front end
+ * (lw_trace.c) share: the kinds of misuse, the event record sent through
+ * the ring buffer and the keys and values of the tool's own maps.
+ */
+#ifndef __LW_TRACE_H
+#define __LW_TRACE_H
+
+#define LWT_SCHEMA_VERSION	1	/* of the --json output */
+#define LWT_COMM_LEN		16
+#define LWT_MAX_STACK		32	/* frames kept per stack */
+#define LWT_HIST_SLOTS		32	/* log2 buckets of nanoseconds */
+
+/* The kernel's own misuse codes (include/trace/events/lw_attach.h) */
+#define LW_MISUSE_NO_RESOURCES	1
+#define LW_MISUSE_NOT_OWNER	2
+#define LW_MISUSE_MISMATCH	3
+#define LW_MISUSE_EXIT_LEAK	4
+#define LW_MISUSE_FAULT		5
+#define LW_MISUSE_RDONLY_WRITE	6
+#define LW_MISUSE_DAMAGED	7
+
+/* ... and include/trace/events/ldata.h */
+#define LDATA_MISUSE_FOREIGN		1
+#define LDATA_MISUSE_WRONG_POOL		2
+#define LDATA_MISUSE_MISALIGNED		3
+#define LDATA_MISUSE_DOUBLE_FREE	4
+#define LDATA_MISUSE_DESTROY_LIVE	5
+
+/* What lw-trace reports; the names are lwt_kind_names[] in lw_trace.c. */
+enum lwt_kind {
+	LWT_CROSS_THREAD = 1,	/* detach of another thread's attachment */
+	LWT_XMDETACH_LIVE,	/* xmdetach or last close while attached */
+	LWT_DETACH_UNATTACHED,	/* detach of an address never attached */
+	LWT_DETACH_WRONG_DP,	/* detach with another descriptor */
+	LWT_DETACH_WRONG_LENGTH, /* detach with another length */
+	LWT_EXIT_LEAK,		/* thread ended with attachments */
+	LWT_WINDOW_FULL,	/* attach failed: the window is full */
+	LWT_POOL_INIT_EXISTS,	/* as_lw_pool_init() again: -EEXIST */
+	LWT_POOL_INIT_INVALID,	/* as_lw_pool_init() bad size or flags */
+	LWT_FAULT,		/* access to an unattached window page */
+	LWT_RDONLY_WRITE,	/* write to a read-only attachment */
+	LWT_WINDOW_DAMAGED,	/* the window VMA was unmapped or changed */
+	LWT_LDATA_DOUBLE_FREE,
+	LWT_LDATA_FOREIGN_FREE,
+	LWT_LDATA_WRONG_POOL,
+	LWT_LDATA_MISALIGNED_FREE,
+	LWT_LDATA_DESTROY_LIVE,
+	LWT_LDATA_ALLOC_FAIL,
+	LWT_NR_KINDS
+};
+
+/* Who saw the misuse first. */
+#define LWT_SRC_KERNEL	0	/* a misuse event of the kernel */
+#define LWT_SRC_MAP	1	/* the tool's own maps */
+
+/* Ring buffer records */
+#define LWT_REC_MISUSE	1
+#define LWT_REC_WINDOW_END 2	/* a window ended with attachments */
+
+struct lwt_event {
+	__u64 ts;		/* bpf_ktime_get_ns() */
+	__u32 rec;		/* LWT_REC_* */
+	__u32 kind;		/* enum lwt_kind */
+	__u32 source;		/* LWT_SRC_* */
+	__u32 pid;		/* tgid of the thread that did it */
+	__u32 tid;
+	__u32 owner_pid;	/* the attachment's (or window's) thread */
+	__u32 owner_tid;
+	__s32 err;		/* the call's result */
+	__s64 via;		/* syscall number at the time, -1 unknown */
+	__u64 mm;
+	__u64 dp;
+	__u64 addr;
+	__u64 length;
+	__u64 offset;
+	__u64 att_dp;		/* what the tool's map holds at addr */
+	__u64 att_length;
+	__u64 att_ts;		/* when that was attached or allocated */
+	__u64 pool;
+	__u64 elem;
+	__u64 owner_pool;
+	__u64 call_site;
+	__s64 count;
+	__s32 kstack;		/* stack ids in the stacks map, -1 none */
+	__s32 ustack;
+	__s32 att_kstack;	/* of the attach (or alloc) */
+	__s32 att_ustack;
+	char comm[LWT_COMM_LEN];
+};
+
+/* A live attachment: the thread's window address in its mm. */
+struct lwt_att_key {
+	__u64 mm;
+	__u64 addr;
+};
+
+struct lwt_att {
+	__u64 dp;
+	__u64 offset;
+	__u64 length;
+	__u64 ts;
+	__u32 pid;
+	__u32 tid;
+	__s32 kstack;
+	__s32 ustack;
+};
+
+/* A live (or recently freed) ldata element. */
+struct lwt_elem {
+	__u64 pool;
+	__u64 ts;
+	__u64 call_site;
+	__u32 pid;
+	__u32 tid;
+	__s32 kstack;
+	__s32 ustack;
+};
+
+/* Per-process counts, per CPU. */
+struct lwt_counts {
+	__u64 attach;
+	__u64 attach_err;
+	__u64 detach;
+	__u64 detach_err;
+	__u64 xmattach;
+	__u64 xmdetach;
+	__u64 ldata_alloc;
+	__u64 ldata_free;
+	__u64 ldata_fail;
+	__u64 misuse;
+	char comm[LWT_COMM_LEN];
+};
+
+#define LWT_OP_ATTACH	0
+#define LWT_OP_DETACH	1
+#define LWT_NR_OPS	2
+
+#endif /* __LW_TRACE_H */

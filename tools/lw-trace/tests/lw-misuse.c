@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lw-misuse: commit one misuse of /dev/xmem (lightweight attach and
+ * cross-memory descriptors) on purpose, for lw-trace's end-to-end tests.
+ *
+ *   lw-misuse SCENARIO        (lw-misuse -l lists them)
+ *
+ * For every misuse it commits, the program prints what lw-trace must
+ * report, after the kernel has answered as expected:
+ *
+ *   expect {"kind":"cross_thread","pid":12,"tid":14,"owner_tid":13}
+ *
+ * The "clean" scenario does the same kind of work correctly and expects
+ * nothing.  Exit status 0 when every call behaved as the scenario needs, 1
+ * otherwise (with the reason on stderr), 4 (kselftest's skip) without
+ * /dev/xmem.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "../../xmem/libxmem.h"
+
+#define KSFT_SKIP	4
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define PAGE		4096UL
+#define NPAGES		16
+
+static pid_t tid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+static void fail(const char *what, int ret)
+{
+	fprintf(stderr, "lw-misuse: %s: %s (%d)\n", what,
+		ret < 0 ? strerror(-ret) : "unexpected success", ret);
+	exit(1);
+}
+
+/* @call must return @want (0 or a negative errno). */
+#define CHECK(call, want) do {				\
+	int __r = (call);				\
+	if (__r != (want))				\
+		fail(#call, __r ? __r : 1);		\
+} while (0)
+
+/* Print one expected event: the kind, this process, a thread, extras. */
+static void expect_event(const char *kind, pid_t t, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("expect {\"kind\":\"%s\",\"pid\":%d,\"tid\":%d", kind,
+	       getpid(), t);
+	if (fmt) {
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+	}
+	puts("}");
+	fflush(stdout);
+}
+
+static int dev = -1;
+static char *buf;
+
+/* A descriptor fd over NPAGES pages of this process. */
+static int share(unsigned int flags)
+{
+	int fd;
+
+	if (!buf) {
+		buf = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (buf == MAP_FAILED)
+			fail("mmap", -errno);
+		memset(buf, 0x5a, NPAGES * PAGE);
+	}
+	fd = xmem_create(dev, buf, NPAGES * PAGE, flags);
+	if (fd < 0)
+		fail("xmem_create", fd);
+	return fd;
+}
+
+static void *attach(int fd, size_t off, size_t len, unsigned int flags)
+{
+	void *p = NULL;
+
+	CHECK(xmem_attach(fd, off, len, flags, &p), 0);
+	return p;
+}
+
+/* ===== Threads that do one thing ===== */
+
+struct job {
+	int fd;
+	void *addr;
+	size_t len;
+	int ret;
+	pid_t tid;
+	int attaches;		/* for leak: how many to leave behind */
+	int close_fd;		/* for close_live: close the fd, then exit */
+};
+
+static void *do_detach(void *arg)
+{
+	struct job *j = arg;
+
+	j->tid = tid();
+	j->ret = xmem_detach(j->fd, j->addr, j->len);
+	return NULL;
+}
+
+static void *do_attach_detach(void *arg)
+{
+	struct job *j = arg;
+	void *p;
+
+	j->tid = tid();
+	p = attach(j->fd, 0, PAGE, XMEM_ATTACH_WRITE);
+	j->ret = xmem_detach(j->fd, j->addr, j->len);
+	CHECK(xmem_detach(j->fd, p, PAGE), 0);
+	return NULL;
+}
+
+static void *do_leak(void *arg)
+{
+	struct job *j = arg;
+	int i;
+
+	j->tid = tid();
+	for (i = 0; i < j->attaches; i++)
+		attach(j->fd, i * PAGE, PAGE, XMEM_ATTACH_WRITE);
+	if (j->close_fd) {
+		j->ret = close(j->fd);
+		j->fd = -1;
+	}
+	return NULL;	/* the thread ends with its attachments */
+}
+
+static pid_t run(void *(*fn)(void *), struct job *j)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, fn, j) || pthread_join(t, NULL))
+		fail("pthread", -EAGAIN);
+	return j->tid;
+}
+
+/* ===== Scenarios ===== */
+
+/* Attached by one thread, detached by another: without and with a window. */
+static void cross_thread(void)
+{
+	int fd = share(0);
+	struct job j = { .fd = fd, .len = 2 * PAGE };
+
+	CHECK(xmem_pool_init(dev, NPAGES * PAGE, 0), 0);
+	j.addr = attach(fd, 0, 2 * PAGE, XMEM_ATTACH_WRITE);
+	/* A thread that never attached: -ENOMEM, it has no window. */
+	run(do_detach, &j);
+	if (j.ret != -ENOMEM)
+		fail("cross-thread detach without a window", j.ret);
+	expect_event("cross_thread", j.tid, ",\"owner_tid\":%d,\"owner_pid\":%d",
+		     tid(), getpid());
+	/* A thread with a window of its own: -EINVAL. */
+	run(do_attach_detach, &j);
+	if (j.ret != -EINVAL)
+		fail("cross-thread detach from another window", j.ret);
+	expect_event("cross_thread", j.tid, ",\"owner_tid\":%d,\"owner_pid\":%d",
+		     tid(), getpid());
+	CHECK(xmem_detach(fd, j.addr, 2 * PAGE), 0);
+	CHECK(xmem_xmdetach(fd), 0);
+	close(fd);
+}
+
+/* XMEM_IOC_XMDETACH with an attachment outstanding: -EBUSY. */
+static void xmdetach_live(void)
+{
+	int fd = share(0);
+	void *p;
+
+	CHECK(xmem_pool_init(dev, NPAGES * PAGE, 0), 0);
+	p = attach(fd, PAGE, 3 * PAGE, XMEM_ATTACH_WRITE);
+	CHECK(xmem_xmdetach(fd), -EBUSY);
+	expect_event("xmdetach_live", tid(),
+		     ",\"via\":\"ioctl\",\"attachments_live\":1,\"owner_tid\":%d",
+		     tid());
+	CHECK(xmem_detach(fd, p, 3 * PAGE), 0);
+	CHECK(xmem_xmdetach(fd), 0);
+	close(fd);
+}
+
+/*
+ * The last close of a descriptor while a thread has it attached: the
+ * release is refused (and deferred), then the thread ends with the
+ * attachment, which completes it.
+ */
+static void close_live(void)
+{
+	struct job j = { .fd = share(0), .attaches = 1, .close_fd = 1 };
+
+	CHECK(xmem_pool_init(dev, NPAGES * PAGE, 0), 0);
+	run(do_leak, &j);
+	if (j.ret)
+		fail("close", -errno);
+	expect_event("xmdetach_live", j.tid,
+		     ",\"via\":\"close\",\"attachments_live\":1,\"owner_tid\":%d",
+		     tid());
+	expect_event("exit_leak", j.tid, ",\"count\":1");
+}
+
+/* Detach of an address inside an attachment, never returned by attach. */
+static void detach_unattached(void)
+{
+	int fd = share(0);
+	char *p;
+
+	CHECK(xmem_pool_init(dev, NPAGES * PAGE, 0), 0);
+	p = attach(fd, 0, 4 * PAGE, XMEM_ATTACH_WRITE);
+	CHECK(xmem_detach(fd, p + PAGE, PAGE), -EINVAL);
+	expect_event("detach_unattached", tid(), NULL);
+	CHECK(xmem_detach(fd, p, 4 * PAGE), 0);
+	close(fd);
+}
+
+/* Detach through another descriptor than the one attached. */
+static void detach_wrong_dp(void)
+{
+	int fd = share(0), other = share(0);
+	void *p;
+
+	CHECK(xmem_pool_init(dev, NPAGES * PAGE, 0), 0);
+	p = attach(fd, 0, PAGE, XMEM_ATTACH_WRITE);
+	CHECK(xmem_detach(other, p, PAGE), -EINVAL);
+	expect_event("detach_wrong_dp", tid(), ",\"length\":%lu", PAGE);
+	CHECK(xmem_detach(fd, p, PAGE), 0);
+	close(other);
+	close(fd);
+}
+
+/* Detach with another length than attached. */
+static void detach_wrong_length(void)
+{
+	int fd = share(0);
+	void *p;
+
+	CHECK(xmem_pool_init(dev, NPAGES * PAGE, 0), 0);
+	p = attach(fd, 0, 2 * PAGE, XMEM_ATTACH_WRITE);
+	CHECK(xmem_detach(fd, p, PAGE), -EINVAL);
+	expect_event("detach_wrong_length", tid(),
+		     ",\"length\":%lu,\"attached_length\":%lu", PAGE, 2 * PAGE);
+	CHECK(xmem_detach(fd, p, 2 * PAGE), 0);
+	close(fd);
+}
+
+/* A thread that ends with two attachments. */
+static void exit_leak(void)
+{
+	struct job j = { .fd = share(0), .attaches = 2 };
+
+	CHECK(xmem_pool_init(dev, NPAGES * PAGE, 0), 0);
+	run(do_leak, &j);
+	expect_event("exit_leak", j.tid, ",\"count\":2");
+	CHECK(xmem_xmdetach(j.fd), 0);
+	close(j.fd);
+}
+
+/* More attached than the pool size: -ENOMEM. */
+static void window_full(void)
+{
+	int fd = share(0);
+	void *p;
+
+	CHECK(xmem_pool_init(dev, 4 * PAGE, 0), 0);
+	p = attach(fd, 0, 4 * PAGE, XMEM_ATTACH_WRITE);
+	{
+		void *q = NULL;
+
+		CHECK(xmem_attach(fd, 4 * PAGE, PAGE, 0, &q), -ENOMEM);
+	}
+	expect_event("window_full", tid(), ",\"length\":%lu", PAGE);
+	CHECK(xmem_detach(fd, p, 4 * PAGE), 0);
+	close(fd);
+}
+
+static void pool_init_twice(void)
+{
+	CHECK(xmem_pool_init(dev, NPAGES * PAGE, 0), 0);
+	CHECK(xmem_pool_init(dev, NPAGES * PAGE, 0), -EEXIST);
+	expect_event("pool_init_exists", tid(), ",\"pool_size\":%lu", NPAGES * PAGE);
+}
+
+/* A zero pool size; the /dev/xmem ioctl passes it through to the kernel. */
+static void pool_init_invalid(void)
+{
+	CHECK(xmem_pool_init(dev, 0, 0), -EINVAL);
+	expect_event("pool_init_invalid", tid(), ",\"pool_size\":0");
+	CHECK(xmem_pool_init(dev, NPAGES * PAGE, 0), 0);
+}
+
+/*
+ * A child process touches a range after detaching it and dies of SIGSEGV.
+ * The pool's debug flag flushes every CPU at detach, so the access faults
+ * wherever the thread runs.  @write to a read-only attachment instead.
+ */
+static void bad_access(bool rdonly)
+{
+	int status;
+	pid_t child;
+
+	fflush(stdout);
+	child = fork();
+	if (child < 0)
+		fail("fork", -errno);
+	if (!child) {
+		int fd = share(rdonly ? XMEM_CREATE_RDONLY : 0);
+		char *p;
+
+		CHECK(xmem_pool_init(dev, NPAGES * PAGE, XMEM_POOL_DEBUG), 0);
+		p = attach(fd, 0, 2 * PAGE, rdonly ? 0 : XMEM_ATTACH_WRITE);
+		if (!rdonly) {
+			__atomic_store_n(p + PAGE, 1, __ATOMIC_RELAXED);
+			CHECK(xmem_detach(fd, (void *)p, 2 * PAGE), 0);
+		}
+		__atomic_store_n(p + PAGE + 8, 2, __ATOMIC_RELAXED); /* SIGSEGV */
+		_exit(3);
+	}
+	if (waitpid(child, &status, 0) != child)
+		fail("waitpid", -errno);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSEGV)
+		fail("the bad access did not die of SIGSEGV", -EINVAL);
+	printf("expect {\"kind\":\"%s\",\"pid\":%d,\"tid\":%d}\n",
+	       rdonly ? "rdonly_write" : "fault", child, child);
+	if (rdonly)	/* the attachment ended with the process */
+		printf("expect {\"kind\":\"exit_leak\",\"pid\":%d,\"tid\":%d,\"count\":1}\n",
+		       child, child);
+	fflush(stdout);
+}
+
+static void fault_after_detach(void)
+{
+	bad_access(false);
+}
+
+static void rdonly_write(void)
+{
+	bad_access(true);
+}
+
+/* Correct use of everything above: no report expected. */
+static void *clean_worker(void *arg)
+{
+	struct job *j = arg;
+	int i;
+
+	j->tid = tid();
+	for (i = 0; i < 64; i++) {
+		size_t len = (1 + i % 3) * PAGE;
+		char *p = attach(j->fd, (i % (NPAGES - 2)) * PAGE, len,
+				 XMEM_ATTACH_WRITE);
+
+		p[0]++;
+		CHECK(xmem_detach(j->fd, p, len), 0);
+	}
+	return NULL;
+}
+
+static void clean(void)
+{
+	struct job j[3];
+	pthread_t t[3];
+	int fd = share(0), i;
+
+	CHECK(xmem_pool_init(dev, NPAGES * PAGE, 0), 0);
+	for (i = 0; i < 3; i++) {
+		j[i] = (struct job){ .fd = fd };
+		if (pthread_create(&t[i], NULL, clean_worker, &j[i]))
+			fail("pthread_create", -EAGAIN);
+	}
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	CHECK(xmem_xmdetach(fd), 0);
+	close(fd);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} scenarios[] = {
+	{ "clean", clean },
+	{ "cross_thread", cross_thread },
+	{ "xmdetach_live", xmdetach_live },
+	{ "close_live", close_live },
+	{ "detach_unattached", detach_unattached },
+	{ "detach_wrong_dp", detach_wrong_dp },
+	{ "detach_wrong_length", detach_wrong_length },
+	{ "exit_leak", exit_leak },
+	{ "window_full", window_full },
+	{ "pool_init_exists", pool_init_twice },
+	{ "pool_init_invalid", pool_init_invalid },
+	{ "fault", fault_after_detach },
+	{ "rdonly_write", rdonly_write },
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc == 2 && !strcmp(argv[1], "-l")) {
+		for (i = 0; i < ARRAY_SIZE(scenarios); i++)
+			puts(scenarios[i].name);
+		return 0;
+	}
+	if (argc != 2) {
+		fprintf(stderr, "usage: lw-misuse SCENARIO (-l lists them)\n");
+		return 2;
+	}
+	for (i = 0; i < ARRAY_SIZE(scenarios); i++) {
+		if (strcmp(argv[1], scenarios[i].name))
+			continue;
+		dev = xmem_open();
+		if (dev < 0) {
+			fprintf(stderr, "lw-misuse: %s: %s\n", XMEM_DEV_PATH,
+				strerror(-dev));
+			return KSFT_SKIP;
+		}
+		scenarios[i].fn();
+		close(dev);
+		return 0;
+	}
+	fprintf(stderr, "lw-misuse: no scenario %s (-l lists them)\n", argv[1]);
+	return 2;
+}
