@@ -72,22 +72,23 @@ KUNIT_ARGS = $(KUNIT_BUILD_ARGS) \
 # numbers are ratios to read, never asserted.
 BENCHOBJ := $(WORK)/bench
 BENCH_KUNITCONFIG ?= $(REPO)/kunit/bench.kunitconfig
-BENCH_ARMS ?= ldata lw user
+BENCH_ARMS ?= ldata lw user lwtrace
 BENCH_KUNIT_ARGS = --arch=x86_64 --build_dir=$(BENCHOBJ) --jobs=$(JOBS) \
 	--kunitconfig=$(BENCH_KUNITCONFIG) --make_options='CC=$(CC_KERNEL)'
 BENCH_EXEC_ARGS = --arch=x86_64 --build_dir=$(BENCHOBJ) \
 	--timeout=$(KUNIT_TIMEOUT) --qemu_args='$(QEMU_NUMA)'
 
-.PHONY: help deps tree series apply kunit kunit-build e2e e2e-run run check test fresh clean distclean
+.PHONY: help deps tree series apply kunit kunit-build lw-trace e2e e2e-run run check test fresh clean distclean
 .PHONY: bench bench-build $(addprefix bench-,$(BENCH_ARMS))
 
 help:
-	@echo 'make run      build the patched kernel, boot it under QEMU (2 NUMA nodes), run the /dev/xmem sharing workload'
+	@echo 'make run      build the patched kernel, boot it under QEMU (2 NUMA nodes), run the /dev/xmem sharing workload and a misbehaving program under lw-trace'
 	@echo 'make test     every check and suite; ends with "N passed, N failed"'
 	@echo 'make tree     patched tree $(TREE) (git: lw-base + one commit per patch)'
 	@echo 'make series   git format-patch series with cover letter in $(SERIES)'
 	@echo 'make apply KSRC=/path/to/6.12.y-git-tree   git am the series onto your tree'
 	@echo 'make kunit    kunit.py run of the suites; JSON in $(RESULTS)/kunit.json'
+	@echo 'make lw-trace build tools/lw-trace against the patched kernel: $(WORK)/lw-trace/lw-trace'
 	@echo 'make e2e      boot the test kernel with an initramfs and run the user-space suites'
 	@echo 'make check    checkpatch --strict, kernel-doc, sparse and W=1 on new code, git am check'
 	@echo 'make bench    benchmarks ($(BENCH_ARMS)) on a production kernel; tables in $(RESULTS)/bench.txt'
@@ -127,6 +128,15 @@ kunit: tree
 
 kunit-build: tree
 	cd $(TREE) && $(KUNIT_PY) build $(KUNIT_BUILD_ARGS)
+
+# lw-trace: vmlinux.h from the test kernel's BTF, a static binary.  The
+# misuse programs of its tests need the exported headers.
+LWT_OUT := $(WORK)/lw-trace
+lw-trace: kunit-build
+	$(MAKE) -s -C $(TREE) O=$(KOBJ) ARCH=x86_64 headers_install
+	$(MAKE) -C $(TREE)/tools/lw-trace OUTPUT=$(LWT_OUT) VMLINUX=$(KOBJ)/vmlinux \
+		KHDR_INCLUDES='-isystem $(KOBJ)/usr/include' all tests
+	@echo "lw-trace: $(LWT_OUT)/lw-trace (static; copy it to the machine that runs the patched kernel)"
 
 # End-to-end: the kernel KUnit built boots with an initramfs of static
 # busybox and the user-space programs (harness/e2e.sh), same machine as
@@ -221,6 +231,26 @@ bench-user: bench-build
 	grep -q 'END RESULTS' $(RESULTS)/$@.txt || { echo "$@: no results in $(RESULTS)/$@.log" >&2; rc=1; }; \
 	[ $$rc = 0 ]
 
+# lw-trace's overhead on the bench kernel: harness/lw-trace-bench.sh runs
+# an attach/detach loop (xmem_bench -x 1) and an ldata alloc/free loop
+# (lib/test_ldata.c) without lw-trace, with it, and with --stacks -L.
+bench-lwtrace: bench-build
+	@mkdir -p $(RESULTS) $(E2E_OUT)-lwbench
+	@rm -f $(RESULTS)/$@.log $(RESULTS)/$@.txt $(E2E_OUT)-lwbench/result
+	@set +e; \
+	busy() { echo "load $$(cut -d' ' -f1-3 /proc/loadavg), $$(pgrep -c '^(cc1|cc1plus|rustc)$$' || true) compilers, $$(pgrep -c -f '^qemu-system' || true) QEMUs"; }; \
+	before=$$(busy); \
+	$(E2E) lwbench $(BENCHOBJ) $(TREE) $(E2E_OUT)-lwbench $(E2E_OUT)-lwbench/result; \
+	rc=$$?; \
+	after=$$(busy); \
+	cat $(E2E_OUT)-lwbench/console.log $(E2E_OUT)-lwbench/guest.txt > $(RESULTS)/$@.log 2>/dev/null; \
+	{ \
+		echo "lwtrace: harness/lw-trace-bench.sh, host before: $$before; after: $$after"; \
+		sed -n 's/^lwtrace_bench: //p' $(E2E_OUT)-lwbench/guest.txt; \
+	} > $(RESULTS)/$@.txt; \
+	grep -q 'END RESULTS' $(RESULTS)/$@.txt || { echo "$@: no results in $(RESULTS)/$@.log" >&2; rc=1; }; \
+	[ $$rc = 0 ]
+
 # The main job: build the patched kernel, boot it under QEMU, and run the
 # sharing workload (harness/e2e-demo.sh: xmem-producer and xmem-consumer
 # through /dev/xmem), showing what it does; fails if the workload or the
@@ -260,7 +290,7 @@ test:
 # A cold start: drop the tree and every build product of this base.
 fresh:
 	rm -rf $(TREE) $(TREE).tmp $(KOBJ) $(CHKOBJ) $(BENCHOBJ) $(SERIES) $(RESULTS) $(WORK)/am-check \
-		$(E2E_OUT) $(E2E_OUT)-demo $(E2E_OUT)-bench
+		$(E2E_OUT) $(E2E_OUT)-demo $(E2E_OUT)-bench $(E2E_OUT)-lwbench $(LWT_OUT)
 
 clean:
 	rm -rf $(RESULTS) $(SERIES)

@@ -20,6 +20,10 @@
  * detached ranges are flushed in one ranged flush per window wrap, as the
  * service is meant to be used, not once per operation.
  * Usage: xmem_bench [-t SECONDS_PER_CELL] [-T MAX_THREADS] [-P POOL_MIB]
+ *        [-x PAGES]
+ * -x runs the xmem arm alone, one thread, PAGES pages, and prints one line
+ * "xmem_bench: xmem PAGES pages: NS ns/op" (lw-trace's overhead, make
+ * bench-lwtrace).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -203,20 +207,23 @@ static void start_owner(void)
 int main(int argc, char **argv)
 {
 	int max_threads = sysconf(_SC_NPROCESSORS_ONLN), opt, err;
+	unsigned long xmem_only = 0;
 	double ns[NARMS];
 
-	while ((opt = getopt(argc, argv, "t:T:P:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:T:P:x:")) != -1) {
 		if (opt == 't')
 			cell_seconds = atof(optarg);
 		else if (opt == 'T')
 			max_threads = atoi(optarg);
 		else if (opt == 'P')
 			pool_mib = strtoul(optarg, NULL, 0);
+		else if (opt == 'x')
+			xmem_only = strtoul(optarg, NULL, 0);
 		else
 			return 2;
 	}
 	if (max_threads < 1 || max_threads > 64 || cell_seconds <= 0 ||
-	    pool_mib < 1 || pool_mib > 4096)
+	    pool_mib < 1 || pool_mib > 4096 || xmem_only > MAXN)
 		return 2;
 
 	/* The owner's buffer is a memfd, so that the mmap arm maps the same pages. */
@@ -237,6 +244,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (xmem_only) {
+		ns[XMEM] = cell(XMEM, xmem_only, 1);
+		if (ns[XMEM] < 0)
+			return 1;
+		printf("xmem_bench: xmem %lu pages: %.1f ns/op\n", xmem_only,
+		       ns[XMEM]);
+		kill(owner, SIGTERM);
+		waitpid(owner, NULL, 0);
+		return 0;
+	}
 	printf("xmem_bench: ns per operation (per thread); ratio = xmem / other, below 1: xmem faster; pool %lu MiB\n",
 	       pool_mib);
 	printf("xmem_bench: %-7s %5s %10s %10s %10s %10s %9s %9s %9s\n", "threads", "pages",

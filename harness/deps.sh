@@ -30,6 +30,8 @@ declare -A need=(
 	[clang]=/usr/bin/clang
 	[llvm]=/usr/bin/llvm-strip
 	[libbpf-dev]=/usr/include/bpf/libbpf.h
+	# lw-trace links libbpf, libelf and zlib statically
+	[zlib1g-dev]=/usr/lib/x86_64-linux-gnu/libz.a
 	[bpftool]=/usr/sbin/bpftool
 	[stress-ng]=/usr/bin/stress-ng
 )

@@ -4,11 +4,23 @@
 # shares a buffer through /dev/xmem and fills 2000 messages of 64 KiB into
 # 8 slots; xmem-consumer, another process, receives the descriptor over a
 # unix socket and attaches, checks, answers and detaches each message while
-# the producer writes the next ones.
+# the producer writes the next ones.  lw-trace watches all along; then a
+# deliberately misbehaving program (lw-misuse, ldata-misuse: tools/lw-trace/
+# tests) commits misuses that lw-trace must report, and its report ends the
+# demo.
 pins() { echo 1 > /proc/sys/vm/stat_refresh; awk '/^nr_foll_pin_acquired /{a=$2} /^nr_foll_pin_released /{r=$2} END{print a-r}' /proc/vmstat; }
 echo "== lw-mm demo: $(uname -r), $(nproc) CPUs on $(ls -d /sys/devices/system/node/node[0-9]* | wc -l) NUMA nodes"
 echo "== $(ls -l /dev/xmem | awk '{print $1, $5, $6, $NF}')"
 echo "== pinned pages before: $(pins)"
+lw-trace -L > /tmp/lw-trace.out 2> /tmp/lw-trace.err &
+tracer=$!
+i=0
+until grep -q '^Tracing' /tmp/lw-trace.out 2>/dev/null || [ $i -gt 600 ]; do
+	kill -0 $tracer 2>/dev/null || break
+	i=$((i + 1))
+	sleep 0.1
+done
+echo "== lw-trace $(head -1 /tmp/lw-trace.out)"
 xmem-producer -n 2000 -k 8 -S 64 &
 producer=$!
 xmem-consumer &
@@ -19,4 +31,21 @@ wait $producer
 prc=$?
 echo "== pinned pages after: $(pins)"
 echo "== consumer exit status $crc, producer exit status $prc"
-[ $crc = 0 ] && [ $prc = 0 ]
+
+echo "== a misbehaving program: lw-misuse cross_thread, xmdetach_live, exit_leak; ldata-misuse double_free"
+expected=0
+mrc=0
+for s in "lw-misuse cross_thread" "lw-misuse xmdetach_live" "lw-misuse exit_leak" \
+	 "ldata-misuse double_free"; do
+	$s > /tmp/misuse.out || mrc=1
+	expected=$((expected + $(grep -c '^expect' /tmp/misuse.out)))
+done
+sleep 0.5
+kill -INT $tracer
+wait $tracer
+trc=$?
+echo "== lw-trace report (exit status $trc):"
+cat /tmp/lw-trace.out /tmp/lw-trace.err
+caught=$(grep -cE '^[0-9:.]+ .* [0-9]+/[0-9]+ [a-z_]+ ' /tmp/lw-trace.out)
+echo "== lw-trace caught $caught misuses; the programs committed $expected"
+[ $crc = 0 ] && [ $prc = 0 ] && [ $mrc = 0 ] && [ $trc = 0 ] && [ "$caught" = "$expected" ] && [ "$expected" -gt 0 ]

@@ -12,15 +12,20 @@ The guest's /init (harness/e2e.sh) frames each program it runs:
   ### PINS before=N after=N
   ### DONE
 
-Every TAP case becomes one line ("ok e2e xmem_test.global.create_and_info");
+lw_trace (harness/lw-trace-e2e.sh) is not TAP: harness/lw_trace_check.py
+asserts what lw-trace reported.  Every TAP case becomes one line ("ok e2e xmem_test.global.create_and_info");
 a skipped case is a failure (the suites need the whole patchset), and so
 are a plan that does not match the cases seen, a nonzero exit status, a
 program that never ended, pins left behind and a guest that never reached
 DONE (a panic or a timeout).  The diagnostics of failed cases go to stderr.
 Exit status 1 if any line is "not ok".
 """
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lw_trace_check  # noqa: E402
 
 TAP = re.compile(r"^(not )?ok (\d+) (.*?)(?:\s+#\s*(SKIP|TODO)\b(.*))?$")
 PLAN = re.compile(r"^1\.\.(\d+)")
@@ -39,6 +44,7 @@ def main():
         out.append(f"{'ok' if ok else 'not ok'} e2e {name}{': ' + why if why else ''}")
 
     suite, plan, cases, diag, ended = None, None, 0, [], set()
+    lwlines = []
     for line in lines:
         m = re.match(r"^### BEGIN (\S+)", line)
         if m:
@@ -48,7 +54,10 @@ def main():
         if m:
             name, rc = m.group(1), int(m.group(2))
             ended.add(name)
-            if mode == "test":
+            if mode == "test" and name == "lw_trace":
+                res(rc == 0, f"{name}: exit status {rc}")
+                lw_trace_check.check(lwlines, lambda ok, n, why="": res(ok, n, "" if ok else why))
+            elif mode == "test":
                 planned = plan if plan is not None else "no"
                 ok = rc == 0 and plan is not None and plan == cases and cases > 0
                 res(ok, f"{name}: exit status {rc}, {cases} cases of {planned} planned")
@@ -62,6 +71,9 @@ def main():
             res(a == b, f"{mode}: FOLL_PIN pages back at baseline (before {b}, after {a})")
             continue
         if suite is None or mode != "test":
+            continue
+        if suite == "lw_trace":
+            lwlines.append(line)
             continue
         m = PLAN.match(line)
         if m:

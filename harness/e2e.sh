@@ -12,6 +12,7 @@
 #   MODE demo   run /e2e/demo (the producer/consumer workload) and show
 #               its output as it runs
 #   MODE bench  run /e2e/bench (the user-space benchmark) and keep its table
+#   MODE lwbench  run harness/lw-trace-bench.sh (lw-trace's overhead)
 # Environment: QEMU_ARGS (machine, memory, NUMA), E2E_TIMEOUT (seconds,
 # default 900), E2E_BENCH_ARGS (arguments of xmem_bench).
 #
@@ -32,7 +33,7 @@ fail() {	# fail MESSAGE: a failed run, with its reason in the results
 	exit 1
 }
 
-case "$mode" in test|demo|bench) ;; *) echo "e2e: unknown mode $mode" >&2; exit 2 ;; esac
+case "$mode" in test|demo|bench|lwbench) ;; *) echo "e2e: unknown mode $mode" >&2; exit 2 ;; esac
 [ -f "$bzimage" ] || fail "no kernel at $bzimage (build it first)"
 rm -rf "$root" "$out/console.log" "$out/guest.log"
 mkdir -p "$root"/{bin,e2e/tests,proc,sys,dev,tmp,run} || fail "cannot create $root"
@@ -53,12 +54,26 @@ build() {	# build SOURCE OUTPUT [LIBS]
 build "$tree/tools/testing/selftests/xmem/xmem_test.c" "$root/e2e/tests/xmem_test" -lpthread
 build "$tree/tools/xmem/xmem-producer.c" "$root/bin/xmem-producer"
 build "$tree/tools/xmem/xmem-consumer.c" "$root/bin/xmem-consumer"
-if [ "$mode" = bench ]; then
+if [ "$mode" = bench ] || [ "$mode" = lwbench ]; then
 	build "$repo/bench/xmem_bench.c" "$root/bin/xmem_bench" -I"$tree/tools/xmem" -lpthread
 fi
+# lw-trace (vmlinux.h from this kernel's BTF) and its misuse programs.
+if ! make -s -C "$tree/tools/lw-trace" OUTPUT="$out/lw-trace" \
+	VMLINUX="$kobj/vmlinux" KHDR_INCLUDES="-isystem $kobj/usr/include" \
+	all tests > "$out/lw-trace.log" 2>&1 || grep -q 'warning:' "$out/lw-trace.log"; then
+	cat "$out/lw-trace.log" >&2
+	fail "cannot build tools/lw-trace without warnings"
+fi
+cp "$out"/lw-trace/{lw-trace,lw-misuse,ldata-misuse} "$root/bin/" || fail "no lw-trace binaries"
+mkdir -p "$root/etc"
+echo 'root:x:0:0::/tmp:/bin/sh' > "$root/etc/passwd"
+echo 'nobody:x:65534:65534::/tmp:/bin/sh' >> "$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
 cp /bin/busybox "$root/bin/busybox" || fail "no /bin/busybox (busybox-static)"
 cp "$repo/harness/e2e-demo.sh" "$root/e2e/demo"
-chmod +x "$root/e2e/demo"
+cp "$repo/harness/lw-trace-e2e.sh" "$root/e2e/tests/lw_trace"
+cp "$repo/harness/lw-trace-bench.sh" "$root/e2e/lwbench"
+chmod +x "$root/e2e/demo" "$root/e2e/tests/lw_trace" "$root/e2e/lwbench"
 
 cat > "$root/init" <<EOF
 #!/bin/busybox sh
@@ -90,6 +105,9 @@ demo)
 bench)
 	xmem_bench ${E2E_BENCH_ARGS:-} >&3 2>&3
 	echo "### END bench rc=\$?" >&3 ;;
+lwbench)
+	/e2e/lwbench >&3 2>&3
+	echo "### END lwbench rc=\$?" >&3 ;;
 esac
 echo "### PINS before=\$before after=\$(pins)" >&3
 echo "### DONE" >&3
@@ -118,7 +136,7 @@ secs=$(( $(date +%s) - start ))
 tr -d '\r' < "$out/guest.log" > "$out/guest.txt" 2>/dev/null
 echo "e2e $mode: guest ran ${secs}s (qemu exit $qrc); console $out/console.log, output $out/guest.txt"
 
-"$repo/harness/console-scan.sh" "$out/console.log" "e2e $mode console free of splats" "$result"
+"$repo/harness/console-scan.sh" "$out/console.log" "e2e $mode console free of splats" "$result" "$repo/kunit/expected-warnings"
 crc=$?
 python3 "$repo/harness/e2e-parse.py" "$mode" "$out/guest.txt" "$qrc" >> "$result"
 prc=$?

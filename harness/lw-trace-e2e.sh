@@ -1,0 +1,101 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# lw-trace's end-to-end scenarios, run in the guest as /e2e/tests/lw_trace
+# (harness/e2e.sh).  Each run starts lw-trace, waits for it to be
+# attached, runs misuse programs (tools/lw-trace/tests: they print the
+# events lw-trace must report as "expect {...}" lines), stops it with
+# SIGINT and prints everything, framed, for harness/lw_trace_check.py on
+# the host, which does the asserting:
+#
+#   ### SCENARIO RUN PROG NAME / program output / ### SCENARIO-END ... pid=P rc=N
+#   ### TRACE RUN rc=N, ### OUT RUN <lw-trace stdout line>, ### ERR RUN <stderr>
+W=/tmp/lwt
+mkdir -p "$W"
+
+start_trace() {	# start_trace RUN ARGS...: lw-trace ARGS, attached
+	run=$1
+	shift
+	echo "### START $run lw-trace $*"
+	lw-trace "$@" > "$W/$run.out" 2> "$W/$run.err" &
+	echo $! > "$W/$run.pid"
+	i=0
+	until grep -q -e '"type":"start"' -e '^Tracing' "$W/$run.out" 2>/dev/null; do
+		kill -0 "$(cat "$W/$run.pid")" 2>/dev/null || break
+		i=$((i + 1))
+		[ $i -gt 1200 ] && break
+		sleep 0.1
+	done
+}
+
+stop_trace() {	# stop_trace RUN: SIGINT, its exit status and output
+	run=$1
+	sleep 0.5	# lw-trace polls its ring buffer every 100 ms
+	kill -INT "$(cat "$W/$run.pid")" 2>/dev/null
+	wait "$(cat "$W/$run.pid")"
+	echo "### TRACE $run rc=$?"
+	sed "s/^/### OUT $run /" "$W/$run.out"
+	sed "s/^/### ERR $run /" "$W/$run.err"
+}
+
+scenario() {	# scenario RUN PROG NAME
+	echo "### SCENARIO $1 $2 $3"
+	"$2" "$3" &
+	p=$!
+	wait $p
+	echo "### SCENARIO-END $1 $2 $3 pid=$p rc=$?"
+}
+
+# 1. Every misuse, with stacks, tp_btf.
+start_trace main -j --stacks
+for s in $(lw-misuse -l); do
+	scenario main lw-misuse "$s"
+done
+for s in $(ldata-misuse -l); do
+	scenario main ldata-misuse "$s"
+done
+stop_trace main
+
+# 2. The raw_tp fallback sees the same.
+start_trace rawtp -j --raw-tp
+for s in clean cross_thread exit_leak xmdetach_live; do
+	scenario rawtp lw-misuse $s
+done
+scenario rawtp ldata-misuse wrong_pool
+stop_trace rawtp
+
+# 3. -p: only the process asked for, while another misbehaves.
+mkfifo "$W/gate"
+sh -c "read x < $W/gate; exec lw-misuse cross_thread" > "$W/target.out" &
+target=$!
+start_trace filter -j -p $target
+scenario filter lw-misuse detach_unattached
+echo go > "$W/gate"
+wait $target
+echo "### TARGET filter pid=$target rc=$?"
+sed "s/^/### TARGET-OUT filter /" "$W/target.out"
+stop_trace filter
+
+# 4. Human output, per-process counts and latency histograms.
+start_trace human -L
+scenario human lw-misuse clean
+scenario human lw-misuse exit_leak
+stop_trace human
+
+# 5. Latency histograms in JSON: every attach and detach of a clean run.
+start_trace latency -j -L
+scenario latency lw-misuse clean
+stop_trace latency
+
+# 6. --fail-on-misuse: status 1 after a misuse, 0 without.
+start_trace failbad -j --fail-on-misuse
+scenario failbad lw-misuse window_full
+stop_trace failbad
+start_trace failclean -j --fail-on-misuse
+scenario failclean lw-misuse clean
+stop_trace failclean
+
+# 7. Not root: a clear error, status 2.
+su -s /bin/sh nobody -c "lw-trace -j" > "$W/nonroot.out" 2>&1
+echo "### NONROOT rc=$?"
+sed "s/^/### NONROOT-OUT /" "$W/nonroot.out"
+exit 0
