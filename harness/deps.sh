@@ -26,6 +26,8 @@ declare -A need=(
 	[xz-utils]=/usr/bin/xz
 	[qemu-system-x86]=/usr/bin/qemu-system-x86_64
 	[cpio]=/usr/bin/cpio
+	# make headers_install (the end-to-end programs' <linux/xmem.h>)
+	[rsync]=/usr/bin/rsync
 	[busybox-static]=/bin/busybox
 	[clang]=/usr/bin/clang
 	[llvm]=/usr/bin/llvm-strip

@@ -28,8 +28,20 @@ __u64 untracked;	/* a map was full: an attachment or element not kept */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
+	__uint(max_entries, 1024 * 1024);
 } events SEC(".maps");
+
+/* The attachments a record lists, gathered before the record is made. */
+struct lwt_items {
+	struct lwt_item item[LWT_MAX_ITEMS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lwt_items);
+} scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -68,10 +80,14 @@ struct {
 	__type(value, struct lwt_counts);
 } counts SEC(".maps");
 
-/* Sized to 1 by the front end without --stacks. */
+/*
+ * Stacks of attaches, allocations and frees, referred to by later misuse
+ * reports (a misuse's own stacks travel in its record); sized to 1 by the
+ * front end without --stacks.  A hash collision loses that stack (-EEXIST).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 16384);
 	__type(key, __u32);
 	__uint(value_size, LWT_MAX_STACK * sizeof(__u64));
 } stacks SEC(".maps");
@@ -144,26 +160,31 @@ static __always_inline struct lwt_counts *counts_of(__u32 pid, __u32 tid)
 }
 
 /*
- * A new ring buffer record for the current thread, or NULL if it is not
- * reported (-p/-t) or the buffer is full (counted in lost).
+ * A new ring buffer record for the current thread, or NULL if the buffer is
+ * full (counted in lost).  A record that -p/-t filter out is not sent,
+ * unless @always: user space still cleans up after it.
  */
 static __always_inline struct lwt_event *
 event_new(void *ctx, __u32 rec, __u32 kind, __u32 source, __u32 opid,
-	  __u32 otid)
+	  __u32 otid, bool always)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 pid = id >> 32, tid = (__u32)id;
+	bool reported = wanted(pid, tid, opid, otid);
 	struct lwt_counts *c;
 	struct lwt_event *e;
+	long n;
 
-	if (!wanted(pid, tid, opid, otid))
+	if (!reported && !always)
 		return NULL;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&lost, 1);
 		return NULL;
 	}
-	__builtin_memset(e, 0, sizeof(*e));
+	__builtin_memset(e, 0, offsetof(struct lwt_event, kips));
+	e->nr_items = 0;
+	e->more_items = 0;
 	e->ts = bpf_ktime_get_ns();
 	e->rec = rec;
 	e->kind = kind;
@@ -176,12 +197,73 @@ event_new(void *ctx, __u32 rec, __u32 kind, __u32 source, __u32 opid,
 	e->mm = cur_mm();
 	e->att_kstack = -1;
 	e->att_ustack = -1;
+	e->reported = reported;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	stack_ids(ctx, &e->kstack, &e->ustack);
-	c = counts_of(pid, tid);
+	if (want_stacks && reported) {
+		n = bpf_get_stack(ctx, e->kips, sizeof(e->kips), 0);
+		e->nr_kips = n > 0 ? n / sizeof(__u64) : 0;
+		n = bpf_get_stack(ctx, e->uips, sizeof(e->uips),
+				  BPF_F_USER_STACK);
+		e->nr_uips = n > 0 ? n / sizeof(__u64) : 0;
+	}
+	c = reported ? counts_of(pid, tid) : NULL;
 	if (c)
 		c->misuse++;
 	return e;
+}
+
+/* What collect_att() looks for, and how many it found: on the stack. */
+struct collect {
+	__u64 dp;
+	__u64 mm;
+	__u32 tid;
+	__u32 nr;
+	__u32 more;
+};
+
+static long collect_att(struct bpf_map *map, struct lwt_att_key *key,
+			struct lwt_att *att, struct collect *c)
+{
+	struct lwt_items *it;
+	__u32 zero = 0, n = c->nr;
+
+	if (c->dp ? att->dp != c->dp :
+		    key->mm != c->mm || att->tid != c->tid)
+		return 0;
+	it = bpf_map_lookup_elem(&scratch, &zero);
+	if (!it || n >= LWT_MAX_ITEMS) {
+		c->more++;
+		return 0;
+	}
+	it->item[n].dp = att->dp;
+	it->item[n].addr = key->addr;
+	it->item[n].offset = att->offset;
+	it->item[n].length = att->length;
+	it->item[n].ts = att->ts;
+	it->item[n].pid = att->pid;
+	it->item[n].tid = att->tid;
+	c->nr = n + 1;
+	return 0;
+}
+
+/*
+ * List in @e the attachments of @dp, or of thread @tid of @mm, as they are
+ * now: by the time user space reads the record they may be detached.
+ */
+static __always_inline void list_atts(struct lwt_event *e, __u64 dp, __u64 mm,
+				      __u32 tid)
+{
+	struct collect c = { .dp = dp, .mm = mm, .tid = tid };
+	struct lwt_items *it;
+	__u32 zero = 0;
+
+	bpf_for_each_map_elem(&atts, collect_att, &c, 0);
+	it = bpf_map_lookup_elem(&scratch, &zero);
+	if (!it)
+		return;
+	__builtin_memcpy(e->items, it->item, sizeof(e->items));
+	e->nr_items = c.nr < LWT_MAX_ITEMS ? c.nr : LWT_MAX_ITEMS;
+	e->more_items = c.more;
 }
 
 static __always_inline __u32 log2_slot(__u64 v)
@@ -282,7 +364,7 @@ static __always_inline int on_lw_attach(void *ctx, const void *dp,
 	if (err != -ENOMEM)
 		return 0;
 	e = event_new(ctx, LWT_REC_MISUSE, LWT_WINDOW_FULL, LWT_SRC_KERNEL,
-		      0, 0);
+		      0, 0, false);
 	if (!e)
 		return 0;
 	e->err = err;
@@ -356,7 +438,7 @@ static __always_inline int on_bad_detach(void *ctx, int kkind,
 	else
 		kind = LWT_DETACH_UNATTACHED;
 
-	e = event_new(ctx, LWT_REC_MISUSE, kind, LWT_SRC_KERNEL, opid, otid);
+	e = event_new(ctx, LWT_REC_MISUSE, kind, LWT_SRC_KERNEL, opid, otid, false);
 	if (!e)
 		return 0;
 	e->dp = (__u64)dp;
@@ -403,7 +485,7 @@ static __always_inline int on_lw_misuse(void *ctx, int kkind, const void *dp,
 		return 0;
 	}
 	e = event_new(ctx, LWT_REC_MISUSE, kind, LWT_SRC_KERNEL, owner_tgid,
-		      owner_pid);
+		      owner_pid, false);
 	if (!e)
 		return 0;
 	e->dp = (__u64)dp;
@@ -429,7 +511,7 @@ static __always_inline int on_lw_window_destroy(void *ctx, const void *mm,
 	if (count <= 0)
 		return 0;
 	e = event_new(ctx, LWT_REC_WINDOW_END, LWT_EXIT_LEAK, LWT_SRC_KERNEL,
-		      tgid, pid);
+		      tgid, pid, true);
 	if (!e)
 		return 0;
 	/* The exiting thread is current, but say so from the event. */
@@ -440,6 +522,7 @@ static __always_inline int on_lw_window_destroy(void *ctx, const void *mm,
 	e->length = len;
 	e->count = count;
 	e->via = cur_syscall();
+	list_atts(e, 0, (__u64)mm, pid);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -457,7 +540,7 @@ static __always_inline int on_lw_pool_init(void *ctx, const void *mm,
 		kind = LWT_POOL_INIT_INVALID;
 	else
 		return 0;
-	e = event_new(ctx, LWT_REC_MISUSE, kind, LWT_SRC_KERNEL, 0, 0);
+	e = event_new(ctx, LWT_REC_MISUSE, kind, LWT_SRC_KERNEL, 0, 0, false);
 	if (!e)
 		return 0;
 	e->err = err;
@@ -496,7 +579,7 @@ static __always_inline int on_xmem_detach_refused(void *ctx, const void *dp,
 	struct lwt_event *e;
 
 	e = event_new(ctx, LWT_REC_MISUSE, LWT_XMDETACH_LIVE, LWT_SRC_KERNEL,
-		      owner_tgid, owner_pid);
+		      owner_tgid, owner_pid, false);
 	if (!e)
 		return 0;
 	e->dp = (__u64)dp;
@@ -505,6 +588,7 @@ static __always_inline int on_xmem_detach_refused(void *ctx, const void *dp,
 	e->count = lw_count;
 	e->err = -16;	/* -EBUSY */
 	e->via = cur_syscall();
+	list_atts(e, (__u64)dp, 0, 0);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -539,7 +623,7 @@ static __always_inline int on_ldata_alloc(void *ctx, const void *pool,
 	if (c)
 		c->ldata_fail++;
 	e = event_new(ctx, LWT_REC_MISUSE, LWT_LDATA_ALLOC_FAIL,
-		      LWT_SRC_KERNEL, 0, 0);
+		      LWT_SRC_KERNEL, 0, 0, false);
 	if (!e)
 		return 0;
 	e->pool = (__u64)pool;
@@ -580,7 +664,7 @@ static __always_inline int on_ldata_free(void *ctx, const void *pool,
 	old = bpf_map_lookup_elem(&freed, &key);
 	if (old) {
 		e = event_new(ctx, LWT_REC_MISUSE, LWT_LDATA_DOUBLE_FREE,
-			      LWT_SRC_MAP, old->pid, old->tid);
+			      LWT_SRC_MAP, old->pid, old->tid, false);
 		if (e) {
 			e->pool = (__u64)pool;
 			e->elem = key;
@@ -596,8 +680,7 @@ static __always_inline int on_ldata_free(void *ctx, const void *pool,
 	el.call_site = call_site;
 	el.pid = pid;
 	el.tid = tid;
-	el.kstack = -1;
-	el.ustack = -1;
+	stack_ids(ctx, &el.kstack, &el.ustack);
 	bpf_map_update_elem(&freed, &key, &el, BPF_ANY);
 	return 0;
 }
@@ -634,7 +717,8 @@ static __always_inline int on_ldata_misuse(void *ctx, const void *pool,
 		return 0;
 	}
 	e = event_new(ctx, LWT_REC_MISUSE, kind, LWT_SRC_KERNEL,
-		      el ? el->pid : 0, el ? el->tid : 0);
+		      el ? el->pid : 0, el ? el->tid : 0,
+		      kind == LWT_LDATA_DESTROY_LIVE);
 	if (!e)
 		return 0;
 	e->pool = (__u64)pool;

@@ -195,10 +195,12 @@ static void sig_handler(int sig)
 	exiting = 1;
 }
 
+static bool libbpf_quiet;	/* a first attempt that may fail */
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list args)
 {
-	if (level == LIBBPF_DEBUG && !env.verbose)
+	if ((level == LIBBPF_DEBUG && !env.verbose) || libbpf_quiet)
 		return 0;
 	return vfprintf(stderr, fmt, args);
 }
@@ -271,8 +273,14 @@ static void ksyms_load(void)
 
 static const struct ksym *ksym_of(unsigned long addr)
 {
-	size_t lo = 0, hi = nr_ksyms;
+	static bool loaded;
+	size_t lo = 0, hi;
 
+	if (!loaded) {
+		ksyms_load();
+		loaded = true;
+	}
+	hi = nr_ksyms;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
@@ -296,42 +304,58 @@ static void ksym_str(unsigned long addr, char *buf, size_t len)
 
 /* ===== User symbols: the ELF symbol table of the mapped file ===== */
 
-static bool usym_str(pid_t pid, unsigned long addr, char *buf, size_t len)
+/* The file and file offset that @addr of @pid maps, from /proc/PID/maps. */
+static bool umap_of(pid_t pid, unsigned long addr, char *path, size_t len,
+		    unsigned long *off)
 {
-	unsigned long start, end, pgoff, best_addr = 0;
-	char path[PATH_MAX], line[PATH_MAX + 128], best[128] = "";
+	unsigned long start, end, pgoff;
+	char line[PATH_MAX + 128], file[PATH_MAX];
 	bool found = false;
-	Elf_Scn *scn = NULL;
-	GElf_Ehdr ehdr;
-	Elf *elf;
 	FILE *f;
-	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "r");
+	snprintf(line, sizeof(line), "/proc/%d/maps", pid);
+	f = fopen(line, "r");
 	if (!f)
 		return false;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %s", &start, &end,
-			   &pgoff, path) == 4 && addr >= start && addr < end &&
-		    path[0] == '/') {
-			found = true;
-			break;
-		}
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %4095s", &start, &end,
+			   &pgoff, file) != 4 || addr < start || addr >= end ||
+		    file[0] != '/')
+			continue;
+		snprintf(path, len, "%s", file);
+		*off = addr - start + pgoff;
+		found = true;
 	}
 	fclose(f);
-	if (!found)
+	return found;
+}
+
+/* The virtual address of file offset @off, from the PT_LOAD holding it. */
+static bool uvaddr_of(Elf *elf, unsigned long off, unsigned long *vaddr)
+{
+	size_t i, n;
+
+	if (elf_getphdrnum(elf, &n))
 		return false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf || !gelf_getehdr(elf, &ehdr))
-		goto out;
-	/* A shared object or PIE: symbols are relative to its load base. */
-	if (ehdr.e_type == ET_DYN)
-		addr = addr - start + pgoff;
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD ||
+		    off < ph.p_offset || off >= ph.p_offset + ph.p_filesz)
+			continue;
+		*vaddr = off - ph.p_offset + ph.p_vaddr;
+		return true;
+	}
+	return false;
+}
+
+/* The function symbol that holds @vaddr in @elf's symbol tables. */
+static bool usym_find(Elf *elf, unsigned long vaddr, char *buf, size_t len)
+{
+	unsigned long best_addr = 0;
+	const char *best = NULL;
+	Elf_Scn *scn = NULL;
+
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *data;
@@ -348,24 +372,48 @@ static bool usym_str(pid_t pid, unsigned long addr, char *buf, size_t len)
 
 			if (!gelf_getsym(data, i, &sym) ||
 			    GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-			    sym.st_value > addr || sym.st_value < best_addr ||
-			    (sym.st_size && addr >= sym.st_value + sym.st_size))
+			    sym.st_value > vaddr || sym.st_value < best_addr ||
+			    (sym.st_size && vaddr >= sym.st_value + sym.st_size))
 				continue;
 			name = elf_strptr(elf, sh.sh_link, sym.st_name);
 			if (!name || !*name)
 				continue;
 			best_addr = sym.st_value;
-			snprintf(best, sizeof(best), "%s", name);
+			best = name;
 		}
 	}
-out:
+	if (best)
+		snprintf(buf, len, "%s+0x%lx", best, vaddr - best_addr);
+	return best;
+}
+
+/*
+ * @addr of process @pid as symbol+offset, while the process lives: its
+ * mapping gives the file and offset, the file's program headers the
+ * virtual address (an executable, PIE or not, or a shared object) and its
+ * symbol tables the function.
+ */
+static bool usym_str(pid_t pid, unsigned long addr, char *buf, size_t len)
+{
+	unsigned long off, vaddr;
+	char path[PATH_MAX];
+	bool ok = false;
+	Elf *elf;
+	int fd;
+
+	if (!umap_of(pid, addr, path, sizeof(path), &off))
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (elf && uvaddr_of(elf, off, &vaddr))
+		ok = usym_find(elf, vaddr, buf, len);
 	if (elf)
 		elf_end(elf);
 	close(fd);
-	if (!best[0])
-		return false;
-	snprintf(buf, len, "%s+0x%lx", best, addr - best_addr);
-	return true;
+	return ok;
 }
 
 /* ===== Output ===== */
@@ -423,20 +471,19 @@ static const char *syscall_name(__s64 nr)
 }
 
 /* Print a stack as a JSON array or as indented lines. */
-static void print_stack(const char *what, __s32 id, bool user, pid_t pid)
+static void print_ips(const char *what, const __u64 *ips, int nr, bool user,
+		      pid_t pid)
 {
-	__u64 ips[LWT_MAX_STACK] = {};
 	char sym[192];
-	int i, n = 0;
+	int i;
 
-	if (id < 0 || bpf_map_lookup_elem(bpf_map__fd(skel->maps.stacks), &id,
-					  ips))
+	if (nr <= 0)
 		return;
 	if (env.json)
 		printf(",\"%s\":[", what);
 	else
 		printf("\n    %s:", what);
-	for (i = 0; i < LWT_MAX_STACK && ips[i]; i++) {
+	for (i = 0; i < nr && i < LWT_MAX_STACK && ips[i]; i++) {
 		if (user) {
 			if (!usym_str(pid, ips[i], sym, sizeof(sym)))
 				snprintf(sym, sizeof(sym), "0x%llx", ips[i]);
@@ -444,7 +491,7 @@ static void print_stack(const char *what, __s32 id, bool user, pid_t pid)
 			ksym_str(ips[i], sym, sizeof(sym));
 		}
 		if (env.json) {
-			printf("%s", n++ ? "," : "");
+			printf("%s", i ? "," : "");
 			json_str(sym);
 		} else {
 			printf("\n      %s", sym);
@@ -454,27 +501,50 @@ static void print_stack(const char *what, __s32 id, bool user, pid_t pid)
 		putchar(']');
 }
 
+/* A stack that an attach, alloc or free left in the stacks map. */
+static void print_stack_id(const char *what, __s32 id, bool user, pid_t pid)
+{
+	__u64 ips[LWT_MAX_STACK] = {};
+	int nr = 0;
+
+	if (id < 0 || bpf_map_lookup_elem(bpf_map__fd(skel->maps.stacks), &id,
+					  ips))
+		return;
+	while (nr < LWT_MAX_STACK && ips[nr])
+		nr++;
+	print_ips(what, ips, nr, user, pid);
+}
+
+/* The misuse's own stacks, then those of the attach (@site) it involves. */
 static void print_stacks(const struct lwt_event *e, const char *site)
 {
 	char k[32], u[32];
 
 	if (!env.stacks)
 		return;
-	print_stack("kstack", e->kstack, false, e->pid);
-	print_stack("ustack", e->ustack, true, e->pid);
+	print_ips("kstack", e->kips, e->nr_kips, false, e->pid);
+	print_ips("ustack", e->uips, e->nr_uips, true, e->pid);
 	snprintf(k, sizeof(k), "%s_kstack", site);
 	snprintf(u, sizeof(u), "%s_ustack", site);
-	print_stack(k, e->att_kstack, false, e->owner_pid);
-	print_stack(u, e->att_ustack, true, e->owner_pid);
+	print_stack_id(k, e->att_kstack, false, e->owner_pid);
+	print_stack_id(u, e->att_ustack, true, e->owner_pid);
 }
 
 /* key=value in human output, "key":value in JSON. */
-static bool first_field;
+static bool obj_first;		/* no comma before the next JSON field */
+
+static const char *sep(void)
+{
+	const char *c = obj_first ? "" : ",";
+
+	obj_first = false;
+	return c;
+}
 
 static void field_u(const char *k, unsigned long long v)
 {
 	if (env.json)
-		printf(",\"%s\":%llu", k, v);
+		printf("%s\"%s\":%llu", sep(), k, v);
 	else
 		printf(" %s=%llu", k, v);
 }
@@ -482,7 +552,7 @@ static void field_u(const char *k, unsigned long long v)
 static void field_d(const char *k, long long v)
 {
 	if (env.json)
-		printf(",\"%s\":%lld", k, v);
+		printf("%s\"%s\":%lld", sep(), k, v);
 	else
 		printf(" %s=%lld", k, v);
 }
@@ -490,7 +560,7 @@ static void field_d(const char *k, long long v)
 static void field_x(const char *k, unsigned long long v)
 {
 	if (env.json)
-		printf(",\"%s\":\"0x%llx\"", k, v);
+		printf("%s\"%s\":\"0x%llx\"", sep(), k, v);
 	else
 		printf(" %s=0x%llx", k, v);
 }
@@ -498,7 +568,7 @@ static void field_x(const char *k, unsigned long long v)
 static void field_s(const char *k, const char *v)
 {
 	if (env.json) {
-		printf(",\"%s\":", k);
+		printf("%s\"%s\":", sep(), k);
 		json_str(v);
 	} else {
 		printf(" %s=%s", k, v);
@@ -510,7 +580,7 @@ static void field_ago(const char *k, __u64 then, __u64 now)
 	if (!then)
 		return;
 	if (env.json)
-		printf(",\"%s\":%llu", k, now > then ? now - then : 0);
+		printf("%s\"%s\":%llu", sep(), k, now > then ? now - then : 0);
 	else
 		printf(" %s=%.3fms", k, now > then ? (now - then) / 1e6 : 0.0);
 }
@@ -528,14 +598,16 @@ static void list_open(const char *k)
 static void item_open(const char *what)
 {
 	if (env.json)
-		printf("%s{\"_\":0", list_n ? "," : "");
-	else
+		printf("%s{", list_n ? "," : "");
+	obj_first = env.json;
+	if (!env.json)
 		printf("\n    %s", what);
 	list_n++;
 }
 
 static void item_close(void)
 {
+	obj_first = false;
 	if (env.json)
 		putchar('}');
 }
@@ -547,76 +619,147 @@ static void list_close(void)
 }
 
 /*
- * The attachments of the map that match: @dp (xmdetach) or the thread
- * @tid of @mm (exit); those of an exit are dropped from the map.
+ * The keys of @map whose entries @match, with their values, in one pass:
+ * deleting while walking would restart the walk at every delete.
  */
-static long list_atts(__u64 dp, __u64 mm, __u32 tid, __u64 before,
-		      bool forget)
+struct walk {
+	void *keys, *vals;
+	size_t n, cap;
+};
+
+static void walk_map(struct bpf_map *map, struct walk *w,
+		     bool (*match)(const void *key, const void *val,
+				   const void *arg), const void *arg)
 {
-	int fd = bpf_map__fd(skel->maps.atts);
-	struct lwt_att_key key, next, *prev = NULL;
-	struct lwt_att att;
-	long n = 0;
+	size_t ksz = bpf_map__key_size(map), vsz = bpf_map__value_size(map);
+	char key[64], next[64], val[128];
+	int fd = bpf_map__fd(map);
+	void *prev = NULL;
+
+	memset(w, 0, sizeof(*w));
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, ksz);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, val) || !match(key, val, arg))
+			continue;
+		if (w->n == w->cap) {
+			size_t cap = w->cap ? w->cap * 2 : 16;
+			void *k = realloc(w->keys, cap * ksz);
+			void *v = k ? realloc(w->vals, cap * vsz) : NULL;
+
+			if (k)
+				w->keys = k;
+			if (!v)
+				break;
+			w->vals = v;
+			w->cap = cap;
+		}
+		memcpy((char *)w->keys + w->n * ksz, key, ksz);
+		memcpy((char *)w->vals + w->n * vsz, val, vsz);
+		w->n++;
+	}
+}
+
+/* Delete @w's entries from @map, and free @w. */
+static void walk_forget(struct bpf_map *map, struct walk *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		bpf_map_delete_elem(bpf_map__fd(map),
+				    (char *)w->keys + i * bpf_map__key_size(map));
+	free(w->keys);
+	free(w->vals);
+}
+
+struct att_match {
+	__u64 mm, before;
+	__u32 tid;
+};
+
+static bool att_matches(const void *k, const void *v, const void *arg)
+{
+	const struct lwt_att_key *key = k;
+	const struct lwt_att *att = v;
+	const struct att_match *m = arg;
+
+	return att->ts <= m->before && key->mm == m->mm && att->tid == m->tid;
+}
+
+/* Drop from the map the attachments of thread @tid of @mm: it ended. */
+static void forget_atts(__u64 mm, __u32 tid, __u64 before)
+{
+	struct att_match m = { .mm = mm, .tid = tid, .before = before };
+	struct walk w;
+
+	walk_map(skel->maps.atts, &w, att_matches, &m);
+	walk_forget(skel->maps.atts, &w);
+}
+
+/* The attachments a record lists (gathered by the BPF side). */
+static void print_items(const struct lwt_event *e)
+{
+	__u32 i;
 
 	list_open("attachments");
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &att))
-			continue;
-		if (dp ? att.dp != dp : (key.mm != mm || att.tid != tid))
-			continue;
-		if (att.ts > before)
-			continue;
+	for (i = 0; i < e->nr_items && i < LWT_MAX_ITEMS; i++) {
+		const struct lwt_item *it = &e->items[i];
+
 		item_open("attachment");
-		field_d("pid", att.pid);
-		field_d("tid", att.tid);
-		field_x("dp", att.dp);
-		field_x("addr", key.addr);
-		field_u("offset", att.offset);
-		field_u("length", att.length);
-		field_ago("age_ns", att.ts, before);
+		field_d("pid", it->pid);
+		field_d("tid", it->tid);
+		field_x("dp", it->dp);
+		field_x("addr", it->addr);
+		field_u("offset", it->offset);
+		field_u("length", it->length);
+		field_ago("age_ns", it->ts, e->ts);
 		item_close();
-		n++;
-		if (forget)
-			bpf_map_delete_elem(fd, &key);
 	}
 	list_close();
-	return n;
+	if (e->more_items)
+		field_u("attachments_not_listed", e->more_items);
+}
+
+struct elem_match {
+	__u64 pool, before;
+};
+
+static bool elem_matches(const void *k, const void *v, const void *arg)
+{
+	const struct lwt_elem *el = v;
+	const struct elem_match *m = arg;
+
+	return el->pool == m->pool && el->ts <= m->before;
 }
 
 /* The live elements of @pool, dropped from the map: it was destroyed. */
-static long list_elems(__u64 pool, __u64 before)
+static void list_elems(__u64 pool, __u64 before, bool print)
 {
-	int fd = bpf_map__fd(skel->maps.elems);
-	__u64 key, next, *prev = NULL;
-	struct lwt_elem el;
-	long n = 0;
+	struct elem_match m = { .pool = pool, .before = before };
+	char sym[192];
+	struct walk w;
+	size_t i;
 
-	list_open("elements");
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &el) || el.pool != pool ||
-		    el.ts > before)
-			continue;
-		item_open("element");
-		field_x("elem", key);
-		field_d("pid", el.pid);
-		field_d("tid", el.tid);
-		if (el.call_site) {
-			char sym[192];
+	walk_map(skel->maps.elems, &w, elem_matches, &m);
+	if (print) {
+		list_open("elements");
+		for (i = 0; i < w.n; i++) {
+			const struct lwt_elem *el = (struct lwt_elem *)w.vals + i;
 
-			ksym_str(el.call_site, sym, sizeof(sym));
-			field_s("call_site", sym);
+			item_open("element");
+			field_x("elem", ((__u64 *)w.keys)[i]);
+			field_d("pid", el->pid);
+			field_d("tid", el->tid);
+			if (el->call_site) {
+				ksym_str(el->call_site, sym, sizeof(sym));
+				field_s("call_site", sym);
+			}
+			field_ago("age_ns", el->ts, before);
+			item_close();
 		}
-		field_ago("age_ns", el.ts, before);
-		item_close();
-		n++;
-		bpf_map_delete_elem(fd, &key);
+		list_close();
 	}
-	list_close();
-	return n;
+	walk_forget(skel->maps.elems, &w);
 }
 
 /* The recently detached range that holds @addr, for a fault. */
@@ -654,10 +797,18 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e) || !e->kind || e->kind >= LWT_NR_KINDS)
 		return 0;
+	if (!e->reported) {
+		/* Filtered out by -p/-t: only forget what it ended. */
+		if (e->kind == LWT_EXIT_LEAK)
+			forget_atts(e->mm, e->tid, e->ts);
+		else if (e->kind == LWT_LDATA_DESTROY_LIVE)
+			list_elems(e->pool, e->ts, false);
+		return 0;
+	}
 	misuse_seen[e->kind]++;
 	misuse_total++;
 	wall_of(e->ts, when, sizeof(when));
-	first_field = true;
+	obj_first = false;
 	if (env.json) {
 		printf("{\"v\":%d,\"type\":\"misuse\",\"kind\":\"%s\",",
 		       LWT_SCHEMA_VERSION, kind_names[e->kind]);
@@ -700,14 +851,15 @@ static int handle_event(void *ctx, void *data, size_t size)
 		field_d("owner_tid", e->owner_tid);
 		field_s("via", syscall_name(e->via));
 		print_stacks(e, "attach");
-		list_atts(e->dp, 0, 0, e->ts, false);
+		print_items(e);
 		break;
 	case LWT_EXIT_LEAK:
 		field_x("window", e->addr);
 		field_d("count", e->count);
 		field_s("via", syscall_name(e->via));
 		print_stacks(e, "attach");
-		list_atts(0, e->mm, e->tid, e->ts, true);
+		print_items(e);
+		forget_atts(e->mm, e->tid, e->ts);
 		break;
 	case LWT_WINDOW_FULL:
 		field_x("dp", e->dp);
@@ -763,7 +915,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		print_stacks(e, e->kind == LWT_LDATA_DOUBLE_FREE ? "free" :
 			     "alloc");
 		if (e->kind == LWT_LDATA_DESTROY_LIVE)
-			list_elems(e->pool, e->ts);
+			list_elems(e->pool, e->ts, true);
 		break;
 	}
 	if (env.json)
@@ -844,13 +996,15 @@ static void print_hist(int op, const char *name)
 {
 	int fd = bpf_map__fd(skel->maps.hist);
 	__u64 vals[LWT_HIST_SLOTS] = {}, max = 0;
-	int i, last = -1, n = 0;
+	int i, first = -1, last = -1, n = 0;
 
 	for (i = 0; i < LWT_HIST_SLOTS; i++) {
 		__u32 key = op * LWT_HIST_SLOTS + i;
 
 		bpf_map_lookup_elem(fd, &key, &vals[i]);
 		if (vals[i]) {
+			if (first < 0)
+				first = i;
 			last = i;
 			if (vals[i] > max)
 				max = vals[i];
@@ -867,7 +1021,7 @@ static void print_hist(int op, const char *name)
 	}
 	printf("\n%s latency\n%24s : %-10s distribution\n", name, "nsecs",
 	       "count");
-	for (i = 0; i <= last; i++) {
+	for (i = first < 0 ? 0 : first; i <= last; i++) {
 		int stars = max ? (int)(vals[i] * 40 / max) : 0;
 
 		printf("%10llu -> %-10llu : %-10llu |%-40.*s|\n",
@@ -915,12 +1069,11 @@ static void print_summary(bool final)
 		       (unsigned long long)now.tv_sec * 1000000000 + now.tv_nsec,
 		       (unsigned long long)misuse_total);
 		printf(",\"kinds\":{");
-		for (i = 1, first_field = true; i < LWT_NR_KINDS; i++) {
+		for (i = 1, obj_first = true; i < LWT_NR_KINDS; i++) {
 			if (!misuse_seen[i])
 				continue;
-			printf("%s\"%s\":%llu", first_field ? "" : ",",
-			       kind_names[i], (unsigned long long)misuse_seen[i]);
-			first_field = false;
+			printf("%s\"%s\":%llu", sep(), kind_names[i],
+			       (unsigned long long)misuse_seen[i]);
 		}
 		printf("},\"lost\":%llu,\"untracked\":%llu,", skel->bss->lost,
 		       skel->bss->untracked);
@@ -1005,6 +1158,57 @@ struct tp_progs {
 	struct bpf_program *btf, *raw;
 };
 
+/*
+ * Open the skeleton, set what the programs read as constants, choose the
+ * tp_btf or the raw_tp set and load it; the skeleton stays in skel.
+ */
+static int open_and_load(struct bpf_object_open_opts *opts, bool use_btf,
+			 bool ldata, const struct btf *vmlinux)
+{
+	struct tp_progs tps[] = {
+#define TP(s, t) { #s, #t, NULL, NULL }
+		TP(lw, lw_attach), TP(lw, lw_detach), TP(lw, lw_misuse),
+		TP(lw, lw_window_destroy), TP(lw, lw_pool_init),
+		TP(xmem, xmem_attach), TP(xmem, xmem_detach),
+		TP(xmem, xmem_detach_refused), TP(ldata, ldata_alloc),
+		TP(ldata, ldata_free), TP(ldata, ldata_misuse),
+#undef TP
+	};
+	size_t i;
+	int err;
+
+	skel = lw_trace_bpf__open_opts(opts);
+	if (!skel)
+		lwt_err("cannot open the BPF object: %s", strerror(errno));
+	skel->rodata->targ_pid = env.pid;
+	skel->rodata->targ_tid = env.tid;
+	skel->rodata->want_stacks = env.stacks;
+	skel->rodata->want_latency = env.latency;
+	skel->rodata->task_btf = !!vmlinux;
+	if (!env.stacks)
+		bpf_map__set_max_entries(skel->maps.stacks, 1);
+	for (i = 0; i < ARRAY_SIZE(tps); i++) {
+		char name[64];
+		bool on = ldata || strcmp(tps[i].sys, "ldata");
+
+		snprintf(name, sizeof(name), "%s_btf", tps[i].tp);
+		tps[i].btf = bpf_object__find_program_by_name(skel->obj, name);
+		snprintf(name, sizeof(name), "%s_raw", tps[i].tp);
+		tps[i].raw = bpf_object__find_program_by_name(skel->obj, name);
+		if (!tps[i].btf || !tps[i].raw)
+			lwt_err("the BPF object has no program for %s", tps[i].tp);
+		bpf_program__set_autoload(tps[i].btf, on && use_btf);
+		bpf_program__set_autoload(tps[i].raw, on && !use_btf);
+	}
+	bpf_program__set_autoload(skel->progs.lw_att64_entry, env.latency);
+	bpf_program__set_autoload(skel->progs.as_lw_att64_entry, env.latency);
+	bpf_program__set_autoload(skel->progs.as_lw_det64_entry, env.latency);
+	libbpf_quiet = use_btf && !env.verbose;
+	err = lw_trace_bpf__load(skel);
+	libbpf_quiet = false;
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = {
@@ -1016,9 +1220,9 @@ int main(int argc, char **argv)
 	struct ring_buffer *rb = NULL;
 	struct btf *vmlinux;
 	time_t deadline = 0, next_summary = 0;
-	bool ldata = true;
+	bool ldata = true, use_btf;
 	long summaries = 0;
-	int err, i;
+	int err;
 
 	argp_err_exit_status = EXIT_ERROR;
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
@@ -1045,49 +1249,27 @@ int main(int argc, char **argv)
 		lwt_warn("no ldata tracepoints (CONFIG_LDATA): ldata checks off");
 	}
 
-	skel = lw_trace_bpf__open_opts(&open_opts);
-	if (!skel)
-		lwt_err("cannot open the BPF object: %s", strerror(errno));
-	skel->rodata->targ_pid = env.pid;
-	skel->rodata->targ_tid = env.tid;
-	skel->rodata->want_stacks = env.stacks;
-	skel->rodata->want_latency = env.latency;
-	skel->rodata->task_btf = !!vmlinux;
-	if (!env.stacks)
-		bpf_map__set_max_entries(skel->maps.stacks, 1);
-
-	{
-		struct tp_progs tps[] = {
-#define TP(s, t) { #s, #t, skel->progs.t##_btf, skel->progs.t##_raw }
-			TP(lw, lw_attach), TP(lw, lw_detach),
-			TP(lw, lw_misuse), TP(lw, lw_window_destroy),
-			TP(lw, lw_pool_init), TP(xmem, xmem_attach),
-			TP(xmem, xmem_detach), TP(xmem, xmem_detach_refused),
-			TP(ldata, ldata_alloc), TP(ldata, ldata_free),
-			TP(ldata, ldata_misuse),
-#undef TP
-		};
-		bool use_btf = vmlinux && !env.raw_tp;
-
-		for (i = 0; i < (int)ARRAY_SIZE(tps); i++) {
-			bool on = ldata || strcmp(tps[i].sys, "ldata");
-
-			bpf_program__set_autoload(tps[i].btf, on && use_btf);
-			bpf_program__set_autoload(tps[i].raw, on && !use_btf);
-		}
-		bpf_program__set_autoload(skel->progs.lw_att64_entry,
-					  env.latency);
-		bpf_program__set_autoload(skel->progs.as_lw_att64_entry,
-					  env.latency);
-		bpf_program__set_autoload(skel->progs.as_lw_det64_entry,
-					  env.latency);
-		err = lw_trace_bpf__load(skel);
-		if (err) {
-			if (err == -EPERM)
-				lwt_err("loading the BPF programs: permission denied (root, or kernel.unprivileged_bpf_disabled / lockdown?)");
-			lwt_err("cannot load the BPF programs (%s); -v shows libbpf's log",
+	use_btf = vmlinux && !env.raw_tp;
+	err = open_and_load(&open_opts, use_btf, ldata, vmlinux);
+	if (err && err != -EPERM && use_btf) {
+		/*
+		 * 6.12's verifier rejects tp_btf reads of const void *
+		 * arguments (fixed in 6.16), which the patchset's tracepoints
+		 * have: the raw_tp programs read the same arguments.
+		 */
+		if (env.verbose)
+			fprintf(stderr, "lw-trace: tp_btf programs not loaded (%s): using raw_tp\n",
 				strerror(-err));
-		}
+		lw_trace_bpf__destroy(skel);
+		use_btf = false;
+		err = open_and_load(&open_opts, use_btf, ldata, vmlinux);
+	}
+	if (err == -EPERM)
+		lwt_err("loading the BPF programs: permission denied (root, or kernel.unprivileged_bpf_disabled / lockdown?)");
+	if (err)
+		lwt_err("cannot load the BPF programs (%s); -v shows libbpf's log",
+			strerror(-err));
+	{
 		err = lw_trace_bpf__attach(skel);
 		if (err) {
 			if (err == -ENOENT)
@@ -1104,8 +1286,6 @@ int main(int argc, char **argv)
 		if (!rb)
 			lwt_err("cannot create the ring buffer: %s",
 				strerror(errno));
-		if (env.stacks)
-			ksyms_load();
 		clock_gettime(CLOCK_MONOTONIC, &mono0);
 		clock_gettime(CLOCK_REALTIME, &real0);
 

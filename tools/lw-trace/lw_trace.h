@@ -55,6 +55,19 @@ enum lwt_kind {
 #define LWT_SRC_KERNEL	0	/* a misuse event of the kernel */
 #define LWT_SRC_MAP	1	/* the tool's own maps */
 
+#define LWT_MAX_ITEMS		16	/* attachments listed in a record */
+
+/* An attachment listed in a record (xmdetach_live, exit_leak). */
+struct lwt_item {
+	__u64 dp;
+	__u64 addr;
+	__u64 offset;
+	__u64 length;
+	__u64 ts;
+	__u32 pid;
+	__u32 tid;
+};
+
 /* Ring buffer records */
 #define LWT_REC_MISUSE	1
 #define LWT_REC_WINDOW_END 2	/* a window ended with attachments */
@@ -83,11 +96,17 @@ struct lwt_event {
 	__u64 owner_pool;
 	__u64 call_site;
 	__s64 count;
-	__s32 kstack;		/* stack ids in the stacks map, -1 none */
-	__s32 ustack;
-	__s32 att_kstack;	/* of the attach (or alloc) */
-	__s32 att_ustack;
+	__s32 att_kstack;	/* of the attach (or alloc): stacks map ids */
+	__s32 att_ustack;	/* -1: none */
+	__u32 reported;		/* 0: -p/-t filter it out, only clean up */
+	__u32 nr_kips;		/* frames in kips[] and uips[] (--stacks) */
+	__u32 nr_uips;
 	char comm[LWT_COMM_LEN];
+	__u64 kips[LWT_MAX_STACK];	/* this misuse's own stacks */
+	__u64 uips[LWT_MAX_STACK];
+	__u32 nr_items;		/* attachments listed, at most LWT_MAX_ITEMS */
+	__u32 more_items;	/* ... and how many more there were */
+	struct lwt_item items[LWT_MAX_ITEMS];
 };
 
 /* A live attachment: the thread's window address in its mm. */
