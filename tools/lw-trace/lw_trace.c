@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdnoreturn.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -206,7 +207,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 }
 
 /* Print an error and exit with status 2. */
-static _Noreturn void lwt_err(const char *fmt, ...)
+static noreturn void lwt_err(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -579,10 +580,14 @@ static void field_ago(const char *k, __u64 then, __u64 now)
 {
 	if (!then)
 		return;
+	size_t n = strlen(k);
+
 	if (env.json)
 		printf("%s\"%s\":%llu", sep(), k, now > then ? now - then : 0);
-	else
-		printf(" %s=%.3fms", k, now > then ? (now - then) / 1e6 : 0.0);
+	else	/* "age_ns" reads "age=1.234ms" */
+		printf(" %.*s=%.3fms", (int)(n > 3 && !strcmp(k + n - 3, "_ns") ?
+					     n - 3 : n), k,
+		       now > then ? (now - then) / 1e6 : 0.0);
 }
 
 /* Open a list: human lines are indented, JSON is an array of objects. */
