@@ -331,6 +331,29 @@ static bool umap_of(pid_t pid, unsigned long addr, char *path, size_t len,
 	return found;
 }
 
+/*
+ * Whether @addr is in an executable mapping of @pid: 1 yes, 0 no (a frame
+ * pointer walk that left the stack's frames), -1 unknown (it exited).
+ */
+static int uexec_at(pid_t pid, unsigned long addr)
+{
+	unsigned long start, end;
+	char line[PATH_MAX + 128], perms[8];
+	int ret = 0;
+	FILE *f;
+
+	snprintf(line, sizeof(line), "/proc/%d/maps", pid);
+	f = fopen(line, "r");
+	if (!f)
+		return -1;
+	while (!ret && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3 &&
+		    addr >= start && addr < end && perms[2] == 'x')
+			ret = 1;
+	fclose(f);
+	return ret;
+}
+
 /* The virtual address of file offset @off, from the PT_LOAD holding it. */
 static bool uvaddr_of(Elf *elf, unsigned long off, unsigned long *vaddr)
 {
@@ -485,6 +508,9 @@ static void print_ips(const char *what, const __u64 *ips, int nr, bool user,
 	else
 		printf("\n    %s:", what);
 	for (i = 0; i < nr && i < LWT_MAX_STACK && ips[i]; i++) {
+		/* Past the first frame, stop where the walk left the code. */
+		if (user && i && !uexec_at(pid, ips[i]))
+			break;
 		if (user) {
 			if (!usym_str(pid, ips[i], sym, sizeof(sym)))
 				snprintf(sym, sizeof(sym), "0x%llx", ips[i]);
