@@ -30,8 +30,13 @@ start_trace() {	# start_trace RUN ARGS...: lw-trace ARGS, attached
 stop_trace() {	# stop_trace RUN: SIGINT, its exit status and output
 	run=$1
 	sleep 0.5	# lw-trace polls its ring buffer every 100 ms
-	kill -INT "$(cat "$W/$run.pid")" 2>/dev/null
-	wait "$(cat "$W/$run.pid")"
+	pid=$(cat "$W/$run.pid")
+	# A zombie (it ended by itself) takes signals too: look first.
+	if [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ] &&
+	   kill -INT "$pid" 2>/dev/null; then
+		echo "### SIGNALLED $run"
+	fi
+	wait "$pid"
 	echo "### TRACE $run rc=$?"
 	sed "s/^/### OUT $run /" "$W/$run.out"
 	sed "s/^/### ERR $run /" "$W/$run.err"
@@ -94,7 +99,17 @@ start_trace failclean -j --fail-on-misuse
 scenario failclean lw-misuse clean
 stop_trace failclean
 
-# 7. Not root: a clear error, status 2.
+# 7. Ending by itself: -d, and [interval] [count] summaries.
+start_trace duration -j -d 2
+scenario duration lw-misuse clean
+sleep 3
+stop_trace duration
+start_trace periodic -j 1 2
+scenario periodic lw-misuse clean
+sleep 3
+stop_trace periodic
+
+# 8. Not root: a clear error, status 2.
 su -s /bin/sh nobody -c "lw-trace -j" > "$W/nonroot.out" 2>&1
 echo "### NONROOT rc=$?"
 sed "s/^/### NONROOT-OUT /" "$W/nonroot.out"

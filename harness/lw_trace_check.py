@@ -69,7 +69,7 @@ def parse(lines):
             run = runs.setdefault(m.group(2), Run(m.group(2)))
             (run.out if m.group(1) == "OUT" else run.err).append(m.group(3))
             continue
-        m = re.match(r"^### (TARGET|NONROOT)(-OUT)? ?(\S*) ?(.*)$", line)
+        m = re.match(r"^### (TARGET|NONROOT|SIGNALLED)(-OUT)? ?(\S*) ?(.*)$", line)
         if m:
             extra.setdefault(m.group(1), []).append(line)
             continue
@@ -174,7 +174,7 @@ def check_run(run, res, stacks=False, want_rc=0, allow_err=False, filtered=False
 def check(lines, res):
     runs, extra = parse(lines)
     for name in ("main", "rawtp", "filter", "human", "latency", "failbad",
-                 "failclean"):
+                 "failclean", "duration", "periodic"):
         if name not in runs or runs[name].rc is None:
             res(False, f"lw_trace.{name}: the run never ended")
             runs.pop(name, None)
@@ -258,6 +258,21 @@ def check(lines, res):
         check_run(runs["failbad"], res, want_rc=1)
     if "failclean" in runs:
         check_run(runs["failclean"], res, want_rc=0)
+
+    for name, want in (("duration", 0), ("periodic", 2)):
+        if name not in runs:
+            continue
+        run = runs[name]
+        check_run(run, res)
+        objs = run.json()
+        ends = [o for o in objs if o.get("type") == "end"]
+        sums = [o for o in objs if o.get("type") == "summary"]
+        # It ended by itself: the end record comes before the SIGINT.
+        signalled = any(line.split()[-1] == name for line in extra.get("SIGNALLED", []))
+        res(len(sums) == want and len(ends) == 1 and run.rc == 0 and not signalled,
+            f"lw_trace.{name}: {want} interval summaries, then it ends by itself",
+            f"{len(sums)} summaries, {len(ends)} end records, status {run.rc}, "
+            f"{'stopped by SIGINT' if signalled else 'ended by itself'}")
 
     nr = extra.get("NONROOT", [])
     m = re.search(r"rc=(\d+)", nr[0]) if nr else None
