@@ -50,28 +50,12 @@ struct {
 	__type(value, struct lwt_att);
 } atts SEC(".maps");
 
-/* Recently detached ranges: who used what after detach. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct lwt_att_key);
-	__type(value, struct lwt_att);
-} detached SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 131072);
 	__type(key, __u64);
 	__type(value, struct lwt_elem);
 } elems SEC(".maps");
-
-/* Elements freed while watched and not allocated since. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct lwt_elem);
-} freed SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -106,6 +90,17 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } hist SEC(".maps");
+
+/*
+ * When an attachment or element was made or ended, for "attached 4 ms
+ * ago": jiffies, because these run on every call and the precise clock can
+ * cost microseconds where the clocksource is not the TSC (under emulation,
+ * or with an unstable TSC); bpf_ktime_get_coarse_ns() is not allowed here.
+ */
+static __always_inline __u64 track_now(void)
+{
+	return bpf_jiffies64();
+}
 
 static __always_inline bool wanted(__u32 pid, __u32 tid, __u32 opid,
 				   __u32 otid)
@@ -170,7 +165,7 @@ event_new(void *ctx, __u32 rec, __u32 kind, __u32 source, __u32 opid,
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 pid = id >> 32, tid = (__u32)id;
-	bool reported = wanted(pid, tid, opid, otid);
+	bool reported = kind && wanted(pid, tid, opid, otid);
 	struct lwt_counts *c;
 	struct lwt_event *e;
 	long n;
@@ -186,6 +181,7 @@ event_new(void *ctx, __u32 rec, __u32 kind, __u32 source, __u32 opid,
 	e->nr_items = 0;
 	e->more_items = 0;
 	e->ts = bpf_ktime_get_ns();
+	e->jiffies = bpf_jiffies64();
 	e->rec = rec;
 	e->kind = kind;
 	e->source = source;
@@ -215,7 +211,7 @@ event_new(void *ctx, __u32 rec, __u32 kind, __u32 source, __u32 opid,
 /* What collect_att() looks for, and how many it found: on the stack. */
 struct collect {
 	__u64 dp;
-	__u64 mm;
+	__u64 tgid;
 	__u32 tid;
 	__u32 nr;
 	__u32 more;
@@ -227,8 +223,8 @@ static long collect_att(struct bpf_map *map, struct lwt_att_key *key,
 	struct lwt_items *it;
 	__u32 zero = 0, n = c->nr;
 
-	if (c->dp ? att->dp != c->dp :
-		    key->mm != c->mm || att->tid != c->tid)
+	if (!att->live || (c->dp ? att->dp != c->dp :
+			   key->tgid != c->tgid || att->tid != c->tid))
 		return 0;
 	it = bpf_map_lookup_elem(&scratch, &zero);
 	if (!it || n >= LWT_MAX_ITEMS) {
@@ -247,13 +243,13 @@ static long collect_att(struct bpf_map *map, struct lwt_att_key *key,
 }
 
 /*
- * List in @e the attachments of @dp, or of thread @tid of @mm, as they are
+ * List in @e the live attachments of @dp, or of thread @tid of @tgid, as they are
  * now: by the time user space reads the record they may be detached.
  */
-static __always_inline void list_atts(struct lwt_event *e, __u64 dp, __u64 mm,
-				      __u32 tid)
+static __always_inline void list_atts(struct lwt_event *e, __u64 dp,
+				      __u64 tgid, __u32 tid)
 {
-	struct collect c = { .dp = dp, .mm = mm, .tid = tid };
+	struct collect c = { .dp = dp, .tgid = tgid, .tid = tid };
 	struct lwt_items *it;
 	__u32 zero = 0;
 
@@ -335,8 +331,8 @@ static __always_inline int on_lw_attach(void *ctx, const void *dp,
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 pid = id >> 32, tid = (__u32)id;
 	struct lwt_att_key key;
+	struct lwt_att att, *a;
 	struct lwt_counts *c;
-	struct lwt_att att;
 	struct lwt_event *e;
 
 	latency_end(LWT_OP_ATTACH, pid, tid);
@@ -348,17 +344,32 @@ static __always_inline int on_lw_attach(void *ctx, const void *dp,
 			c->attach++;
 	}
 	if (!err) {
-		key.mm = cur_mm();
+		key.tgid = pid;
 		key.addr = addr;
-		att.dp = (__u64)dp;
-		att.offset = offset;
-		att.length = length;
-		att.ts = bpf_ktime_get_ns();
-		att.pid = pid;
-		att.tid = tid;
-		stack_ids(ctx, &att.kstack, &att.ustack);
-		if (bpf_map_update_elem(&atts, &key, &att, BPF_ANY))
-			__sync_fetch_and_add(&untracked, 1);
+		a = bpf_map_lookup_elem(&atts, &key);
+		if (!a) {
+			/* First use of this window address: insert. */
+			__builtin_memset(&att, 0, sizeof(att));
+			if (bpf_map_update_elem(&atts, &key, &att, BPF_NOEXIST) &&
+			    !bpf_map_lookup_elem(&atts, &key)) {
+				__sync_fetch_and_add(&untracked, 1);
+				return 0;
+			}
+			a = bpf_map_lookup_elem(&atts, &key);
+			if (!a)
+				return 0;
+		}
+		/* Only this thread attaches and detaches at this address. */
+		a->dp = (__u64)dp;
+		a->offset = offset;
+		a->length = length;
+		a->ts = track_now();
+		a->pid = pid;
+		a->tid = tid;
+		a->end_tid = 0;
+		a->end_ts = 0;
+		stack_ids(ctx, &a->kstack, &a->ustack);
+		a->live = 1;
 		return 0;
 	}
 	if (err != -ENOMEM)
@@ -395,16 +406,15 @@ static __always_inline int on_lw_detach(void *ctx, const void *dp,
 	}
 	if (err)
 		return 0;
-	key.mm = cur_mm();
+	key.tgid = pid;
 	key.addr = addr;
 	att = bpf_map_lookup_elem(&atts, &key);
-	if (!att)
+	if (!att || !att->live)
 		return 0;
-	/* Remember the range for a later fault in it: detach time, detacher. */
-	att->ts = bpf_ktime_get_ns();
-	att->tid = tid;
-	bpf_map_update_elem(&detached, &key, att, BPF_ANY);
-	bpf_map_delete_elem(&atts, &key);
+	/* Kept for a later fault in the range: who detached it, and when. */
+	att->end_ts = track_now();
+	att->end_tid = tid;
+	att->live = 0;
 	return 0;
 }
 
@@ -414,15 +424,17 @@ static __always_inline int on_bad_detach(void *ctx, int kkind,
 					 size_t length, __u32 kowner_pid,
 					 __u32 kowner_tid)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u32 kind, opid = kowner_pid, otid = kowner_tid;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, kind, opid = kowner_pid, otid = kowner_tid;
 	struct lwt_att_key key;
 	struct lwt_event *e;
 	struct lwt_att *att;
 
-	key.mm = cur_mm();
+	key.tgid = id >> 32;
 	key.addr = addr;
 	att = bpf_map_lookup_elem(&atts, &key);
+	if (att && !att->live)
+		att = NULL;
 	if (att) {
 		opid = att->pid;
 		otid = att->tid;
@@ -508,10 +520,9 @@ static __always_inline int on_lw_window_destroy(void *ctx, const void *mm,
 {
 	struct lwt_event *e;
 
-	if (count <= 0)
-		return 0;
-	e = event_new(ctx, LWT_REC_WINDOW_END, LWT_EXIT_LEAK, LWT_SRC_KERNEL,
-		      tgid, pid, true);
+	/* Without attachments left, a record only for the map's cleanup. */
+	e = event_new(ctx, LWT_REC_WINDOW_END, count > 0 ? LWT_EXIT_LEAK : 0,
+		      LWT_SRC_KERNEL, tgid, pid, true);
 	if (!e)
 		return 0;
 	/* The exiting thread is current, but say so from the event. */
@@ -522,7 +533,8 @@ static __always_inline int on_lw_window_destroy(void *ctx, const void *mm,
 	e->length = len;
 	e->count = count;
 	e->via = cur_syscall();
-	list_atts(e, 0, (__u64)mm, pid);
+	if (count > 0)
+		list_atts(e, 0, tgid, pid);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -595,29 +607,45 @@ static __always_inline int on_xmem_detach_refused(void *ctx, const void *dp,
 
 /* ===== ldata ===== */
 
+/* The map's entry of @key, inserted if new; NULL if the map is full. */
+static __always_inline struct lwt_elem *elem_entry(__u64 key)
+{
+	struct lwt_elem *el, zero = {};
+
+	el = bpf_map_lookup_elem(&elems, &key);
+	if (el)
+		return el;
+	bpf_map_update_elem(&elems, &key, &zero, BPF_NOEXIST);
+	el = bpf_map_lookup_elem(&elems, &key);
+	if (!el)
+		__sync_fetch_and_add(&untracked, 1);
+	return el;
+}
+
 static __always_inline int on_ldata_alloc(void *ctx, const void *pool,
 					  const void *elem,
 					  unsigned long call_site, int node)
 {
-	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)elem;
+	__u64 id = bpf_get_current_pid_tgid();
 	__u32 pid = id >> 32, tid = (__u32)id;
 	struct lwt_counts *c;
 	struct lwt_event *e;
-	struct lwt_elem el;
+	struct lwt_elem *el;
 
 	c = counts_of(pid, tid);
 	if (elem) {
 		if (c)
 			c->ldata_alloc++;
-		el.pool = (__u64)pool;
-		el.ts = bpf_ktime_get_ns();
-		el.call_site = call_site;
-		el.pid = pid;
-		el.tid = tid;
-		stack_ids(ctx, &el.kstack, &el.ustack);
-		bpf_map_delete_elem(&freed, &key);
-		if (bpf_map_update_elem(&elems, &key, &el, BPF_ANY))
-			__sync_fetch_and_add(&untracked, 1);
+		el = elem_entry((__u64)elem);
+		if (!el)
+			return 0;
+		el->pool = (__u64)pool;
+		el->ts = track_now();
+		el->call_site = call_site;
+		el->pid = pid;
+		el->tid = tid;
+		stack_ids(ctx, &el->kstack, &el->ustack);
+		el->live = 1;
 		return 0;
 	}
 	if (c)
@@ -644,9 +672,9 @@ static __always_inline void fill_elem(struct lwt_event *e, struct lwt_elem *el)
 }
 
 /*
- * An accepted free.  A second free of an element that was freed while
- * watched, and not allocated since, is a double free that the kernel
- * (without CONFIG_LDATA_DEBUG) did not see.
+ * An accepted free.  A free of an element that the map saw freed, and not
+ * allocated since, is a double free that the kernel (without
+ * CONFIG_LDATA_DEBUG) did not see.
  */
 static __always_inline int on_ldata_free(void *ctx, const void *pool,
 					 const void *elem,
@@ -654,34 +682,38 @@ static __always_inline int on_ldata_free(void *ctx, const void *pool,
 {
 	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)elem;
 	__u32 pid = id >> 32, tid = (__u32)id;
-	struct lwt_elem *old, el = {};
 	struct lwt_counts *c;
 	struct lwt_event *e;
+	struct lwt_elem *el;
 
 	c = counts_of(pid, tid);
 	if (c)
 		c->ldata_free++;
-	old = bpf_map_lookup_elem(&freed, &key);
-	if (old) {
+	el = bpf_map_lookup_elem(&elems, &key);
+	if (el && !el->live && el->pool == (__u64)pool) {
 		e = event_new(ctx, LWT_REC_MISUSE, LWT_LDATA_DOUBLE_FREE,
-			      LWT_SRC_MAP, old->pid, old->tid, false);
+			      LWT_SRC_MAP, el->pid, el->tid, false);
 		if (e) {
 			e->pool = (__u64)pool;
 			e->elem = key;
 			e->call_site = call_site;
-			fill_elem(e, old);
+			fill_elem(e, el);
 			bpf_ringbuf_submit(e, 0);
 		}
 		return 0;
 	}
-	bpf_map_delete_elem(&elems, &key);
-	el.pool = (__u64)pool;
-	el.ts = bpf_ktime_get_ns();
-	el.call_site = call_site;
-	el.pid = pid;
-	el.tid = tid;
-	stack_ids(ctx, &el.kstack, &el.ustack);
-	bpf_map_update_elem(&freed, &key, &el, BPF_ANY);
+	if (!el)	/* allocated before lw-trace started */
+		el = elem_entry(key);
+	if (!el)
+		return 0;
+	/* From now on: who freed it, and when. */
+	el->pool = (__u64)pool;
+	el->ts = track_now();
+	el->call_site = call_site;
+	el->pid = pid;
+	el->tid = tid;
+	stack_ids(ctx, &el->kstack, &el->ustack);
+	el->live = 0;
 	return 0;
 }
 
@@ -702,13 +734,17 @@ static __always_inline int on_ldata_misuse(void *ctx, const void *pool,
 	case LDATA_MISUSE_WRONG_POOL:
 		kind = LWT_LDATA_WRONG_POOL;
 		el = bpf_map_lookup_elem(&elems, &key);
+		if (el && !el->live)
+			el = NULL;
 		break;
 	case LDATA_MISUSE_MISALIGNED:
 		kind = LWT_LDATA_MISALIGNED_FREE;
 		break;
 	case LDATA_MISUSE_DOUBLE_FREE:
 		kind = LWT_LDATA_DOUBLE_FREE;
-		el = bpf_map_lookup_elem(&freed, &key);
+		el = bpf_map_lookup_elem(&elems, &key);
+		if (el && el->live)
+			el = NULL;
 		break;
 	case LDATA_MISUSE_DESTROY_LIVE:
 		kind = LWT_LDATA_DESTROY_LIVE;
@@ -728,6 +764,25 @@ static __always_inline int on_ldata_misuse(void *ctx, const void *pool,
 	if (el)
 		fill_elem(e, el);
 	e->owner_pool = (__u64)owner;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/*
+ * A destroyed pool: its entries go.  With elements outstanding the
+ * destroy_live misuse that follows lists them first.
+ */
+static __always_inline int on_ldata_destroy(void *ctx, const void *pool,
+					    long outstanding)
+{
+	struct lwt_event *e;
+
+	if (outstanding)
+		return 0;
+	e = event_new(ctx, LWT_REC_POOL_END, 0, LWT_SRC_KERNEL, 0, 0, true);
+	if (!e)
+		return 0;
+	e->pool = (__u64)pool;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -774,6 +829,8 @@ LWT_TRACE_PROG(ldata_alloc, on_ldata_alloc(ctx, pool, elem, call_site, node),
 LWT_TRACE_PROG(ldata_free, on_ldata_free(ctx, pool, elem, call_site),
 	       const void *pool, const void *elem, unsigned long call_site, int node,
 	       int caller_node)
+LWT_TRACE_PROG(ldata_destroy, on_ldata_destroy(ctx, pool, outstanding),
+	       const void *pool, unsigned int id, long outstanding)
 LWT_TRACE_PROG(ldata_misuse, on_ldata_misuse(ctx, pool, elem, call_site, kind, count, owner),
 	       const void *pool, const void *elem, unsigned long call_site, int kind, long count,
 	       const void *owner, int node, int caller_node)

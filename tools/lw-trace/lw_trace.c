@@ -20,6 +20,7 @@
 #include <gelf.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -557,6 +558,52 @@ static void print_stacks(const struct lwt_event *e, const char *site)
 	print_stack_id(u, e->att_ustack, true, e->owner_pid);
 }
 
+/*
+ * The length of a tick in ns, from two readings of /proc/timer_list (which
+ * prints the monotonic clock and jiffies) 100 ms apart, rounded to the
+ * nearest CONFIG_HZ there is; 0 if it cannot be read.
+ */
+static __u64 ns_per_jiffy;
+
+static bool timer_list_read(unsigned long long *now, unsigned long long *jif)
+{
+	char line[256];
+	bool n = false, j = false;
+	FILE *f = fopen("/proc/timer_list", "r");
+
+	if (!f)
+		return false;
+	while ((!n || !j) && fgets(line, sizeof(line), f)) {
+		if (!n && sscanf(line, "now at %llu nsecs", now) == 1)
+			n = true;
+		else if (!j && sscanf(line, "jiffies: %llu", jif) == 1)
+			j = true;
+	}
+	fclose(f);
+	return n && j;
+}
+
+#define DIST(a, b)	((a) > (b) ? (a) - (b) : (b) - (a))
+
+static void tick_length(void)
+{
+	static const int hz[] = { 100, 250, 300, 1000 };
+	unsigned long long n0, j0, n1, j1;
+	double best = 0, rate;
+	size_t i;
+
+	if (!timer_list_read(&n0, &j0))
+		return;
+	usleep(100000);
+	if (!timer_list_read(&n1, &j1) || n1 <= n0 || j1 <= j0)
+		return;
+	rate = (double)(j1 - j0) * 1e9 / (double)(n1 - n0);
+	for (i = 0; i < ARRAY_SIZE(hz); i++)
+		if (!best || DIST(rate, hz[i]) < DIST(rate, best))
+			best = hz[i];
+	ns_per_jiffy = 1000000000ULL / (unsigned long long)best;
+}
+
 /* key=value in human output, "key":value in JSON. */
 static bool obj_first;		/* no comma before the next JSON field */
 
@@ -602,18 +649,23 @@ static void field_s(const char *k, const char *v)
 	}
 }
 
+/*
+ * How long ago jiffies @then was at jiffies @now, in ns, to a tick's
+ * resolution; nothing if the tick's length is unknown.
+ */
 static void field_ago(const char *k, __u64 then, __u64 now)
 {
-	if (!then)
-		return;
 	size_t n = strlen(k);
+	__u64 ns;
 
+	if (!then || !ns_per_jiffy)
+		return;
+	ns = now > then ? (now - then) * ns_per_jiffy : 0;
 	if (env.json)
-		printf("%s\"%s\":%llu", sep(), k, now > then ? now - then : 0);
-	else	/* "age_ns" reads "age=1.234ms" */
-		printf(" %.*s=%.3fms", (int)(n > 3 && !strcmp(k + n - 3, "_ns") ?
-					     n - 3 : n), k,
-		       now > then ? (now - then) / 1e6 : 0.0);
+		printf("%s\"%s\":%llu", sep(), k, ns);
+	else	/* "age_ns" reads "age=12ms" */
+		printf(" %.*s=%llums", (int)(n > 3 && !strcmp(k + n - 3, "_ns") ?
+					     n - 3 : n), k, ns / 1000000);
 }
 
 /* Open a list: human lines are indented, JSON is an array of objects. */
@@ -704,7 +756,7 @@ static void walk_forget(struct bpf_map *map, struct walk *w)
 }
 
 struct att_match {
-	__u64 mm, before;
+	__u64 tgid, before;
 	__u32 tid;
 };
 
@@ -714,13 +766,17 @@ static bool att_matches(const void *k, const void *v, const void *arg)
 	const struct lwt_att *att = v;
 	const struct att_match *m = arg;
 
-	return att->ts <= m->before && key->mm == m->mm && att->tid == m->tid;
+	return att->ts <= m->before && key->tgid == m->tgid &&
+	       att->tid == m->tid;
 }
 
-/* Drop from the map the attachments of thread @tid of @mm: it ended. */
-static void forget_atts(__u64 mm, __u32 tid, __u64 before)
+/*
+ * Drop from the map the entries (attached or detached) of thread @tid of
+ * process @tgid, made up to jiffies @before: its window is gone.
+ */
+static void forget_atts(__u64 tgid, __u32 tid, __u64 before)
 {
-	struct att_match m = { .mm = mm, .tid = tid, .before = before };
+	struct att_match m = { .tgid = tgid, .tid = tid, .before = before };
 	struct walk w;
 
 	walk_map(skel->maps.atts, &w, att_matches, &m);
@@ -743,7 +799,7 @@ static void print_items(const struct lwt_event *e)
 		field_x("addr", it->addr);
 		field_u("offset", it->offset);
 		field_u("length", it->length);
-		field_ago("age_ns", it->ts, e->ts);
+		field_ago("age_ns", it->ts, e->jiffies);
 		item_close();
 	}
 	list_close();
@@ -763,7 +819,10 @@ static bool elem_matches(const void *k, const void *v, const void *arg)
 	return el->pool == m->pool && el->ts <= m->before;
 }
 
-/* The live elements of @pool, dropped from the map: it was destroyed. */
+/*
+ * The entries of @pool made up to jiffies @before, dropped from the map: it
+ * was destroyed.  @print lists the live ones, the elements it still had.
+ */
 static void list_elems(__u64 pool, __u64 before, bool print)
 {
 	struct elem_match m = { .pool = pool, .before = before };
@@ -777,6 +836,8 @@ static void list_elems(__u64 pool, __u64 before, bool print)
 		for (i = 0; i < w.n; i++) {
 			const struct lwt_elem *el = (struct lwt_elem *)w.vals + i;
 
+			if (!el->live)
+				continue;
 			item_open("element");
 			field_x("elem", ((__u64 *)w.keys)[i]);
 			field_d("pid", el->pid);
@@ -793,29 +854,32 @@ static void list_elems(__u64 pool, __u64 before, bool print)
 	walk_forget(skel->maps.elems, &w);
 }
 
-/* The recently detached range that holds @addr, for a fault. */
-static void find_detached(__u64 mm, __u64 addr, __u64 now)
+/* The detached range of process @tgid that holds @addr, for a fault. */
+static void find_detached(__u64 tgid, __u64 addr, __u64 now)
 {
-	int fd = bpf_map__fd(skel->maps.detached);
+	int fd = bpf_map__fd(skel->maps.atts);
 	struct lwt_att_key key, next, *prev = NULL;
 	struct lwt_att att;
+	__u64 ago;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &att) || key.mm != mm ||
-		    addr < key.addr || addr >= key.addr + att.length)
+		if (bpf_map_lookup_elem(fd, &key, &att) || att.live ||
+		    key.tgid != tgid || addr < key.addr ||
+		    addr >= key.addr + att.length)
 			continue;
+		ago = now > att.end_ts ? (now - att.end_ts) * ns_per_jiffy : 0;
 		if (env.json) {
 			printf(",\"detached\":{\"dp\":\"0x%llx\",\"addr\":\"0x%llx\",",
 			       att.dp, key.addr);
 			printf("\"length\":%llu,\"tid\":%u,\"ago_ns\":%llu}",
-			       att.length, att.tid, now > att.ts ? now - att.ts : 0);
+			       att.length, att.end_tid, ago);
 		} else {
 			printf(" use-after-detach of addr=0x%llx length=%llu",
 			       key.addr, att.length);
-			printf(" detached by tid %u %.3fms ago", att.tid,
-			       now > att.ts ? (now - att.ts) / 1e6 : 0.0);
+			printf(" detached by tid %u %llums ago", att.end_tid,
+			       ago / 1000000);
 		}
 		return;
 	}
@@ -826,14 +890,18 @@ static int handle_event(void *ctx, void *data, size_t size)
 	const struct lwt_event *e = data;
 	char when[32], sym[192];
 
-	if (size < sizeof(*e) || !e->kind || e->kind >= LWT_NR_KINDS)
+	if (size < sizeof(*e) || e->kind >= LWT_NR_KINDS)
 		return 0;
 	if (!e->reported) {
-		/* Filtered out by -p/-t: only forget what it ended. */
-		if (e->kind == LWT_EXIT_LEAK)
-			forget_atts(e->mm, e->tid, e->ts);
-		else if (e->kind == LWT_LDATA_DESTROY_LIVE)
-			list_elems(e->pool, e->ts, false);
+		/*
+		 * The end of a window or pool without a misuse, or one that
+		 * -p/-t filter out: only forget what it ended.
+		 */
+		if (e->rec == LWT_REC_WINDOW_END)
+			forget_atts(e->pid, e->tid, e->jiffies);
+		else if (e->rec == LWT_REC_POOL_END ||
+			 e->kind == LWT_LDATA_DESTROY_LIVE)
+			list_elems(e->pool, e->jiffies, false);
 		return 0;
 	}
 	misuse_seen[e->kind]++;
@@ -869,7 +937,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 			field_x("attached_dp", e->att_dp);
 			field_u("attached_length", e->att_length);
 			field_u("attached_offset", e->offset);
-			field_ago("attached_ago_ns", e->att_ts, e->ts);
+			field_ago("attached_ago_ns", e->att_ts, e->jiffies);
 		}
 		print_stacks(e, "attach");
 		break;
@@ -890,7 +958,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		field_s("via", syscall_name(e->via));
 		print_stacks(e, "attach");
 		print_items(e);
-		forget_atts(e->mm, e->tid, e->ts);
+		forget_atts(e->pid, e->tid, e->jiffies);
 		break;
 	case LWT_WINDOW_FULL:
 		field_x("dp", e->dp);
@@ -914,7 +982,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 			field_d("owner_pid", e->owner_pid);
 			field_d("owner_tid", e->owner_tid);
 		}
-		find_detached(e->mm, e->addr, e->ts);
+		find_detached(e->pid, e->addr, e->jiffies);
 		print_stacks(e, "attach");
 		break;
 	default:	/* ldata */
@@ -941,12 +1009,12 @@ static int handle_event(void *ctx, void *data, size_t size)
 			snprintf(k, sizeof(k), "%s_by_tid", who);
 			field_d(k, e->owner_tid);
 			snprintf(k, sizeof(k), "%s_ago_ns", who);
-			field_ago(k, e->att_ts, e->ts);
+			field_ago(k, e->att_ts, e->jiffies);
 		}
 		print_stacks(e, e->kind == LWT_LDATA_DOUBLE_FREE ? "free" :
 			     "alloc");
 		if (e->kind == LWT_LDATA_DESTROY_LIVE)
-			list_elems(e->pool, e->ts, true);
+			list_elems(e->pool, e->jiffies, true);
 		break;
 	}
 	if (env.json)
@@ -1073,17 +1141,25 @@ static void clear_hist(void)
 		bpf_map_update_elem(fd, &key, &zero, BPF_ANY);
 }
 
-static long map_count(struct bpf_map *map)
+/* Live attachments or elements in @map (the last field of the value). */
+static long live_count(struct bpf_map *map)
 {
+	size_t vsz = bpf_map__value_size(map);
 	int fd = bpf_map__fd(map);
-	char key[64], next[64];
+	char key[64], next[64], val[128];
 	void *prev = NULL;
 	long n = 0;
 
+	size_t live = map == skel->maps.atts ? offsetof(struct lwt_att, live) :
+					       offsetof(struct lwt_elem, live);
+
+	if (vsz > sizeof(val))
+		return -1;
 	while (!bpf_map_get_next_key(fd, prev, next)) {
 		memcpy(key, next, sizeof(key));
 		prev = key;
-		n++;
+		if (!bpf_map_lookup_elem(fd, key, val) && *(__u32 *)(val + live))
+			n++;
 	}
 	return n;
 }
@@ -1109,7 +1185,7 @@ static void print_summary(bool final)
 		printf("},\"lost\":%llu,\"untracked\":%llu,", skel->bss->lost,
 		       skel->bss->untracked);
 		printf("\"live_attachments\":%ld,\"live_elements\":%ld",
-		       map_count(skel->maps.atts), map_count(skel->maps.elems));
+		       live_count(skel->maps.atts), live_count(skel->maps.elems));
 		print_counts();
 		if (env.latency) {
 			print_hist(LWT_OP_ATTACH, "attach_ns");
@@ -1126,7 +1202,7 @@ static void print_summary(bool final)
 		printf("; lost events %llu; untracked %llu;", skel->bss->lost,
 		       skel->bss->untracked);
 		printf(" live attachments %ld, ldata elements %ld\n",
-		       map_count(skel->maps.atts), map_count(skel->maps.elems));
+		       live_count(skel->maps.atts), live_count(skel->maps.elems));
 		print_counts();
 		if (env.latency) {
 			print_hist(LWT_OP_ATTACH, "attach");
@@ -1202,7 +1278,8 @@ static int open_and_load(struct bpf_object_open_opts *opts, bool use_btf,
 		TP(lw, lw_window_destroy), TP(lw, lw_pool_init),
 		TP(xmem, xmem_attach), TP(xmem, xmem_detach),
 		TP(xmem, xmem_detach_refused), TP(ldata, ldata_alloc),
-		TP(ldata, ldata_free), TP(ldata, ldata_misuse),
+		TP(ldata, ldata_free), TP(ldata, ldata_destroy),
+		TP(ldata, ldata_misuse),
 #undef TP
 	};
 	size_t i;
@@ -1317,6 +1394,7 @@ int main(int argc, char **argv)
 		if (!rb)
 			lwt_err("cannot create the ring buffer: %s",
 				strerror(errno));
+		tick_length();
 		clock_gettime(CLOCK_MONOTONIC, &mono0);
 		clock_gettime(CLOCK_REALTIME, &real0);
 

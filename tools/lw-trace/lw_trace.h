@@ -63,17 +63,19 @@ struct lwt_item {
 	__u64 addr;
 	__u64 offset;
 	__u64 length;
-	__u64 ts;
+	__u64 ts;		/* jiffies */
 	__u32 pid;
 	__u32 tid;
 };
 
 /* Ring buffer records */
 #define LWT_REC_MISUSE	1
-#define LWT_REC_WINDOW_END 2	/* a window ended with attachments */
+#define LWT_REC_WINDOW_END 2	/* a window ended (exit_leak if attachments) */
+#define LWT_REC_POOL_END 3	/* an ldata pool was destroyed empty */
 
 struct lwt_event {
 	__u64 ts;		/* bpf_ktime_get_ns() */
+	__u64 jiffies;		/* bpf_jiffies64() at the same time */
 	__u32 rec;		/* LWT_REC_* */
 	__u32 kind;		/* enum lwt_kind */
 	__u32 source;		/* LWT_SRC_* */
@@ -90,7 +92,7 @@ struct lwt_event {
 	__u64 offset;
 	__u64 att_dp;		/* what the tool's map holds at addr */
 	__u64 att_length;
-	__u64 att_ts;		/* when that was attached or allocated */
+	__u64 att_ts;		/* when that was attached or allocated, jiffies */
 	__u64 pool;
 	__u64 elem;
 	__u64 owner_pool;
@@ -109,9 +111,15 @@ struct lwt_event {
 	struct lwt_item items[LWT_MAX_ITEMS];
 };
 
-/* A live attachment: the thread's window address in its mm. */
+/*
+ * An attachment, keyed by the process and its window address.  The entry
+ * stays when the range is detached (live 0, with who detached it and
+ * when): the next attach at that address reuses it in place, so that the
+ * hot path neither inserts nor deletes, and a fault in the range can be
+ * told to be a use after detach.  Times are jiffies (see track_now()).
+ */
 struct lwt_att_key {
-	__u64 mm;
+	__u64 tgid;
 	__u64 addr;
 };
 
@@ -119,22 +127,31 @@ struct lwt_att {
 	__u64 dp;
 	__u64 offset;
 	__u64 length;
-	__u64 ts;
+	__u64 ts;		/* attached, jiffies */
+	__u64 end_ts;		/* detached, jiffies */
 	__u32 pid;
-	__u32 tid;
+	__u32 tid;		/* the thread that attached */
+	__u32 end_tid;		/* the thread that detached */
+	__u32 live;
 	__s32 kstack;
 	__s32 ustack;
 };
 
-/* A live (or recently freed) ldata element. */
+/*
+ * An ldata element, keyed by its address, reused in place as the element
+ * is allocated and freed: pid/tid and ts are the last allocation's while
+ * live, the last free's after.
+ */
 struct lwt_elem {
 	__u64 pool;
-	__u64 ts;
+	__u64 ts;		/* jiffies */
 	__u64 call_site;
 	__u32 pid;
 	__u32 tid;
 	__s32 kstack;
 	__s32 ustack;
+	__u32 live;
+	__u32 pad;
 };
 
 /* Per-process counts, per CPU. */
