@@ -58,6 +58,13 @@ struct {
 } elems SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LWT_COUNT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct lwt_counts);
+} count_slots SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
@@ -144,11 +151,23 @@ static __always_inline struct lwt_counts *counts_of(__u32 pid, __u32 tid)
 {
 	struct lwt_counts *c, zero = {};
 
+	__u32 slot = pid % LWT_COUNT_SLOTS;
+
 	if (!wanted(pid, tid, 0, 0))
 		return NULL;
+	c = bpf_map_lookup_elem(&count_slots, &slot);
+	if (c && c->pid == pid)
+		return c;
+	if (c && !c->pid) {
+		/* Per CPU: only a nested program could race for it. */
+		bpf_get_current_comm(c->comm, sizeof(c->comm));
+		c->pid = pid;
+		return c;
+	}
 	c = bpf_map_lookup_elem(&counts, &pid);
 	if (c)
 		return c;
+	zero.pid = pid;
 	bpf_get_current_comm(zero.comm, sizeof(zero.comm));
 	bpf_map_update_elem(&counts, &pid, &zero, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&counts, &pid);

@@ -1027,67 +1027,103 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 /* ===== Summaries ===== */
 
+/* Add @v, one CPU's counts of a process, to its sum in @sums. */
+static void add_counts(struct lwt_counts **sums, size_t *n,
+		       const struct lwt_counts *v)
+{
+	struct lwt_counts *s = NULL, *grown;
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if ((*sums)[i].pid == v->pid)
+			s = &(*sums)[i];
+	if (!s) {
+		grown = realloc(*sums, (*n + 1) * sizeof(**sums));
+		if (!grown)
+			return;
+		*sums = grown;
+		s = &grown[(*n)++];
+		memset(s, 0, sizeof(*s));
+		s->pid = v->pid;
+	}
+	s->attach += v->attach;
+	s->attach_err += v->attach_err;
+	s->detach += v->detach;
+	s->detach_err += v->detach_err;
+	s->xmattach += v->xmattach;
+	s->xmdetach += v->xmdetach;
+	s->ldata_alloc += v->ldata_alloc;
+	s->ldata_free += v->ldata_free;
+	s->ldata_fail += v->ldata_fail;
+	s->misuse += v->misuse;
+	if (v->comm[0])
+		memcpy(s->comm, v->comm, sizeof(s->comm));
+	s->comm[LWT_COMM_LEN - 1] = 0;
+}
+
 static void print_counts(void)
 {
 	int fd = bpf_map__fd(skel->maps.counts);
 	int ncpu = libbpf_num_possible_cpus();
 	__u32 key, next, *prev = NULL;
-	struct lwt_counts *v, sum;
-	int i, n = 0;
+	struct lwt_counts *v, *sums = NULL;
+	size_t n = 0, i;
+	int cpu;
 
-	v = calloc(ncpu, sizeof(*v));
+	v = ncpu > 0 ? calloc(ncpu, sizeof(*v)) : NULL;
 	if (!v)
 		return;
+	for (key = 0; key < LWT_COUNT_SLOTS; key++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.count_slots),
+					&key, v))
+			continue;
+		for (cpu = 0; cpu < ncpu; cpu++)
+			if (v[cpu].pid)
+				add_counts(&sums, &n, &v[cpu]);
+	}
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, v))
+			continue;
+		for (cpu = 0; cpu < ncpu; cpu++) {
+			v[cpu].pid = key;
+			add_counts(&sums, &n, &v[cpu]);
+		}
+	}
 	if (env.json)
 		printf(",\"processes\":[");
 	else
 		printf("%-7s %-16s %8s %8s %8s %8s %8s %8s %8s %8s %7s\n",
 		       "PID", "COMM", "ATTACH", "ATT-ERR", "DETACH", "DET-ERR",
 		       "XMATTACH", "L-ALLOC", "L-FREE", "L-FAIL", "MISUSE");
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, v))
-			continue;
-		memset(&sum, 0, sizeof(sum));
-		for (i = 0; i < ncpu; i++) {
-			sum.attach += v[i].attach;
-			sum.attach_err += v[i].attach_err;
-			sum.detach += v[i].detach;
-			sum.detach_err += v[i].detach_err;
-			sum.xmattach += v[i].xmattach;
-			sum.xmdetach += v[i].xmdetach;
-			sum.ldata_alloc += v[i].ldata_alloc;
-			sum.ldata_free += v[i].ldata_free;
-			sum.ldata_fail += v[i].ldata_fail;
-			sum.misuse += v[i].misuse;
-			if (v[i].comm[0])
-				memcpy(sum.comm, v[i].comm, sizeof(sum.comm));
-		}
-		sum.comm[LWT_COMM_LEN - 1] = 0;
+	for (i = 0; i < n; i++) {
+		const struct lwt_counts *c = &sums[i];
+
 		if (env.json) {
-			printf("%s{\"pid\":%u,\"comm\":", n++ ? "," : "", key);
-			json_str(sum.comm);
-			printf(",\"attach\":%llu,\"attach_err\":%llu,", sum.attach,
-			       sum.attach_err);
-			printf("\"detach\":%llu,\"detach_err\":%llu,", sum.detach,
-			       sum.detach_err);
-			printf("\"xmattach\":%llu,\"xmdetach\":%llu,", sum.xmattach,
-			       sum.xmdetach);
+			printf("%s{\"pid\":%u,\"comm\":", i ? "," : "", c->pid);
+			json_str(c->comm);
+			printf(",\"attach\":%llu,\"attach_err\":%llu,", c->attach,
+			       c->attach_err);
+			printf("\"detach\":%llu,\"detach_err\":%llu,", c->detach,
+			       c->detach_err);
+			printf("\"xmattach\":%llu,\"xmdetach\":%llu,", c->xmattach,
+			       c->xmdetach);
 			printf("\"ldata_alloc\":%llu,\"ldata_free\":%llu,",
-			       sum.ldata_alloc, sum.ldata_free);
+			       c->ldata_alloc, c->ldata_free);
 			printf("\"ldata_fail\":%llu,\"misuse\":%llu}",
-			       sum.ldata_fail, sum.misuse);
+			       c->ldata_fail, c->misuse);
 		} else {
 			printf("%-7u %-16s %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %7llu\n",
-			       key, sum.comm, sum.attach, sum.attach_err,
-			       sum.detach, sum.detach_err, sum.xmattach,
-			       sum.ldata_alloc, sum.ldata_free, sum.ldata_fail,
-			       sum.misuse);
+			       c->pid, c->comm, c->attach, c->attach_err,
+			       c->detach, c->detach_err, c->xmattach,
+			       c->ldata_alloc, c->ldata_free, c->ldata_fail,
+			       c->misuse);
 		}
 	}
 	if (env.json)
 		putchar(']');
+	free(sums);
 	free(v);
 }
 

@@ -154,8 +154,16 @@ struct lwt_elem {
 	__u32 pad;
 };
 
-/* Per-process counts, per CPU. */
+/*
+ * Per-process counts, per CPU: in the slot pid % LWT_COUNT_SLOTS of an
+ * array (no hashing on the hot path), or in a hash map for a pid whose
+ * slot another pid holds on that CPU.
+ */
+#define LWT_COUNT_SLOTS	4096
+
 struct lwt_counts {
+	__u32 pid;
+	__u32 pad;
 	__u64 attach;
 	__u64 attach_err;
 	__u64 detach;
