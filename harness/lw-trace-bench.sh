@@ -12,7 +12,7 @@
 #
 # Lines "lwtrace_bench: ..." are the table (ns per operation, means over
 # the rounds; ratio = traced / untraced).
-ROUNDS=${LWB_ROUNDS:-3}
+ROUNDS=${LWB_ROUNDS:-7}
 SECS=${LWB_SECONDS:-1}
 LOOPS=${LWB_LOOPS:-200000}
 W=/tmp/lwb
