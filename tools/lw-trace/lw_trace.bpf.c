@@ -369,14 +369,12 @@ static __always_inline int on_lw_attach(void *ctx, const void *dp,
 		if (!a) {
 			/* First use of this window address: insert. */
 			__builtin_memset(&att, 0, sizeof(att));
-			if (bpf_map_update_elem(&atts, &key, &att, BPF_NOEXIST) &&
-			    !bpf_map_lookup_elem(&atts, &key)) {
+			bpf_map_update_elem(&atts, &key, &att, BPF_NOEXIST);
+			a = bpf_map_lookup_elem(&atts, &key);
+			if (!a) {
 				__sync_fetch_and_add(&untracked, 1);
 				return 0;
 			}
-			a = bpf_map_lookup_elem(&atts, &key);
-			if (!a)
-				return 0;
 		}
 		/* Only this thread attaches and detaches at this address. */
 		a->dp = (__u64)dp;

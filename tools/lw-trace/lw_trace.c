@@ -199,6 +199,15 @@ static void sig_handler(int sig)
 
 static bool libbpf_quiet;	/* a first attempt that may fail */
 
+/* Seconds of CLOCK_MONOTONIC, for -d and the summary interval. */
+static time_t mono_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list args)
 {
@@ -583,7 +592,10 @@ static bool timer_list_read(unsigned long long *now, unsigned long long *jif)
 	return n && j;
 }
 
-#define DIST(a, b)	((a) > (b) ? (a) - (b) : (b) - (a))
+static double dist(double a, double b)
+{
+	return a > b ? a - b : b - a;
+}
 
 static void tick_length(void)
 {
@@ -599,7 +611,7 @@ static void tick_length(void)
 		return;
 	rate = (double)(j1 - j0) * 1e9 / (double)(n1 - n0);
 	for (i = 0; i < ARRAY_SIZE(hz); i++)
-		if (!best || DIST(rate, hz[i]) < DIST(rate, best))
+		if (!best || dist(rate, hz[i]) < dist(rate, best))
 			best = hz[i];
 	ns_per_jiffy = 1000000000ULL / (unsigned long long)best;
 }
@@ -1398,8 +1410,9 @@ int main(int argc, char **argv)
 	if (err && err != -EPERM && use_btf) {
 		/*
 		 * 6.12's verifier rejects tp_btf reads of const void *
-		 * arguments (fixed in 6.16), which the patchset's tracepoints
-		 * have: the raw_tp programs read the same arguments.
+		 * arguments, which the patchset's tracepoints have (mainline
+		 * accepts them; patch 0017 of the series backports that):
+		 * the raw_tp programs read the same arguments.
 		 */
 		if (env.verbose)
 			fprintf(stderr, "lw-trace: tp_btf programs not loaded (%s): using raw_tp\n",
@@ -1413,55 +1426,53 @@ int main(int argc, char **argv)
 	if (err)
 		lwt_err("cannot load the BPF programs (%s); -v shows libbpf's log",
 			strerror(-err));
-	{
-		err = lw_trace_bpf__attach(skel);
-		if (err) {
-			if (err == -ENOENT)
-				lwt_err("cannot attach: a tracepoint or function is missing in this kernel (%s); -v for details",
-					strerror(-err));
-			lwt_err("cannot attach the BPF programs: %s", strerror(-err));
-		}
-		if (env.verbose)
-			fprintf(stderr, "lw-trace: %s programs attached\n",
-				use_btf ? "tp_btf" : "raw_tp");
-
-		rb = ring_buffer__new(bpf_map__fd(skel->maps.events),
-				      handle_event, NULL, NULL);
-		if (!rb)
-			lwt_err("cannot create the ring buffer: %s",
-				strerror(errno));
-		tick_length();
-		clock_gettime(CLOCK_MONOTONIC, &mono0);
-		clock_gettime(CLOCK_REALTIME, &real0);
-
-		signal(SIGINT, sig_handler);
-		signal(SIGTERM, sig_handler);
-		if (env.json) {
-			printf("{\"v\":%d,\"type\":\"start\",\"ts\":%llu,",
-			       LWT_SCHEMA_VERSION,
-			       (unsigned long long)mono0.tv_sec * 1000000000 +
-			       mono0.tv_nsec);
-			printf("\"mode\":\"%s\",\"pid\":%d,\"tid\":%d,",
-			       use_btf ? "tp_btf" : "raw_tp", env.pid, env.tid);
-			printf("\"stacks\":%s,\"latency\":%s,\"ldata\":%s}\n",
-			       env.stacks ? "true" : "false",
-			       env.latency ? "true" : "false",
-			       ldata ? "true" : "false");
-		} else {
-			printf("Tracing lw/xmem%s misuse (%s)%s... Ctrl-C to end.\n",
-			       ldata ? "/ldata" : "",
-			       use_btf ? "tp_btf" : "raw_tp",
-			       env.latency ? ", attach/detach latency" : "");
-			printf("%-12s %-16s %s %s\n", "TIME", "COMM", "PID/TID",
-			       "KIND DETAILS");
-		}
-		fflush(stdout);
+	err = lw_trace_bpf__attach(skel);
+	if (err) {
+		if (err == -ENOENT)
+			lwt_err("cannot attach: a tracepoint or function is missing in this kernel (%s); -v for details",
+				strerror(-err));
+		lwt_err("cannot attach the BPF programs: %s", strerror(-err));
 	}
+	if (env.verbose)
+		fprintf(stderr, "lw-trace: %s programs attached\n",
+			use_btf ? "tp_btf" : "raw_tp");
+
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events),
+			      handle_event, NULL, NULL);
+	if (!rb)
+		lwt_err("cannot create the ring buffer: %s",
+			strerror(errno));
+	tick_length();
+	clock_gettime(CLOCK_MONOTONIC, &mono0);
+	clock_gettime(CLOCK_REALTIME, &real0);
+
+	signal(SIGINT, sig_handler);
+	signal(SIGTERM, sig_handler);
+	if (env.json) {
+		printf("{\"v\":%d,\"type\":\"start\",\"ts\":%llu,",
+		       LWT_SCHEMA_VERSION,
+		       (unsigned long long)mono0.tv_sec * 1000000000 +
+		       mono0.tv_nsec);
+		printf("\"mode\":\"%s\",\"pid\":%d,\"tid\":%d,",
+		       use_btf ? "tp_btf" : "raw_tp", env.pid, env.tid);
+		printf("\"stacks\":%s,\"latency\":%s,\"ldata\":%s}\n",
+		       env.stacks ? "true" : "false",
+		       env.latency ? "true" : "false",
+		       ldata ? "true" : "false");
+	} else {
+		printf("Tracing lw/xmem%s misuse (%s)%s... Ctrl-C to end.\n",
+		       ldata ? "/ldata" : "",
+		       use_btf ? "tp_btf" : "raw_tp",
+		       env.latency ? ", attach/detach latency" : "");
+		printf("%-12s %-16s %s %s\n", "TIME", "COMM", "PID/TID",
+		       "KIND DETAILS");
+	}
+	fflush(stdout);
 
 	if (env.duration)
-		deadline = time(NULL) + env.duration;
+		deadline = mono_sec() + env.duration;
 	if (env.interval)
-		next_summary = time(NULL) + env.interval;
+		next_summary = mono_sec() + env.interval;
 	while (!exiting) {
 		time_t now;
 
@@ -1471,7 +1482,7 @@ int main(int argc, char **argv)
 				strerror(-err));
 			break;
 		}
-		now = time(NULL);
+		now = mono_sec();
 		if (next_summary && now >= next_summary) {
 			print_summary(false);
 			next_summary += env.interval;
