@@ -71,6 +71,9 @@ KUNIT_ARGS = $(KUNIT_BUILD_ARGS) \
 # on the same kernel depends on bench-build.  Not part of `make test`: the
 # numbers are ratios to read, never asserted.
 BENCHOBJ := $(WORK)/bench
+# What else loads the host while an arm runs, for its header (a recipe's
+# shell function; pgrep -f: process names are cut to 15 characters).
+BUSY = busy() { echo "load $$(cut -d' ' -f1-3 /proc/loadavg), $$(pgrep -c -f '(^|/)(cc1|cc1plus|rustc)( |$$)' || true) compilers, $$(pgrep -c -f '^qemu-system' || true) QEMUs"; };
 BENCH_KUNITCONFIG ?= $(REPO)/kunit/bench.kunitconfig
 BENCH_ARMS ?= ldata lw user lwtrace
 BENCH_KUNIT_ARGS = --arch=x86_64 --build_dir=$(BENCHOBJ) --jobs=$(JOBS) \
@@ -195,7 +198,7 @@ bench-ldata bench-lw: bench-build
 	@mkdir -p $(RESULTS)
 	@rm -f $(BENCHOBJ)/test.log $(BENCHOBJ)/console.result $(RESULTS)/$@.log $(RESULTS)/$@.txt
 	@set +e; \
-	busy() { echo "load $$(cut -d' ' -f1-3 /proc/loadavg), $$(pgrep -c '^(cc1|cc1plus|rustc)$$' || true) compilers, $$(pgrep -c -f '^qemu-system' || true) QEMUs"; }; \
+	$(BUSY) \
 	before=$$(busy); \
 	(cd $(TREE) && $(KUNIT_PY) exec $(BENCH_EXEC_ARGS) '$(BENCH_SUITE)') 2>&1 | tee $(RESULTS)/$@.kunit.log; \
 	rc=$${PIPESTATUS[0]}; \
@@ -218,7 +221,7 @@ bench-user: bench-build
 	@mkdir -p $(RESULTS) $(E2E_OUT)-bench
 	@rm -f $(RESULTS)/$@.log $(RESULTS)/$@.txt $(E2E_OUT)-bench/result
 	@set +e; \
-	busy() { echo "load $$(cut -d' ' -f1-3 /proc/loadavg), $$(pgrep -c '^(cc1|cc1plus|rustc)$$' || true) compilers, $$(pgrep -c -f '^qemu-system' || true) QEMUs"; }; \
+	$(BUSY) \
 	before=$$(busy); \
 	E2E_BENCH_ARGS='$(USER_BENCH_ARGS)' $(E2E) bench $(BENCHOBJ) $(TREE) $(E2E_OUT)-bench $(E2E_OUT)-bench/result; \
 	rc=$$?; \
@@ -238,7 +241,7 @@ bench-lwtrace: bench-build
 	@mkdir -p $(RESULTS) $(E2E_OUT)-lwbench
 	@rm -f $(RESULTS)/$@.log $(RESULTS)/$@.txt $(E2E_OUT)-lwbench/result
 	@set +e; \
-	busy() { echo "load $$(cut -d' ' -f1-3 /proc/loadavg), $$(pgrep -c '^(cc1|cc1plus|rustc)$$' || true) compilers, $$(pgrep -c -f '^qemu-system' || true) QEMUs"; }; \
+	$(BUSY) \
 	before=$$(busy); \
 	$(E2E) lwbench $(BENCHOBJ) $(TREE) $(E2E_OUT)-lwbench $(E2E_OUT)-lwbench/result; \
 	rc=$$?; \

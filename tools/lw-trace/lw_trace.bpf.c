@@ -343,6 +343,15 @@ int BPF_KPROBE(as_lw_det64_entry)
 
 /* ===== Lightweight attach ===== */
 
+/* One call counted: in @ok, or in @failed if it returned @err. */
+static __always_inline void count_call(__u64 *ok, __u64 *failed, int err)
+{
+	if (err)
+		(*failed)++;
+	else
+		(*ok)++;
+}
+
 static __always_inline int on_lw_attach(void *ctx, const void *dp,
 					size_t offset, size_t length,
 					unsigned long addr, int err)
@@ -356,12 +365,8 @@ static __always_inline int on_lw_attach(void *ctx, const void *dp,
 
 	latency_end(LWT_OP_ATTACH, pid, tid);
 	c = counts_of(pid, tid);
-	if (c) {
-		if (err)
-			c->attach_err++;
-		else
-			c->attach++;
-	}
+	if (c)
+		count_call(&c->attach, &c->attach_err, err);
 	if (!err) {
 		key.tgid = pid;
 		key.addr = addr;
@@ -415,12 +420,8 @@ static __always_inline int on_lw_detach(void *ctx, const void *dp,
 
 	latency_end(LWT_OP_DETACH, pid, tid);
 	c = counts_of(pid, tid);
-	if (c) {
-		if (err)
-			c->detach_err++;
-		else
-			c->detach++;
-	}
+	if (c)
+		count_call(&c->detach, &c->detach_err, err);
 	if (err)
 		return 0;
 	key.tgid = pid;

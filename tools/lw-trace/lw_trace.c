@@ -1390,13 +1390,9 @@ int main(int argc, char **argv)
 		lwt_err("must run as root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)");
 
 	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
-		if (!env.btf_path)
-			lwt_err("the kernel has no BTF (/sys/kernel/btf/vmlinux: CONFIG_DEBUG_INFO_BTF); pass --btf with its vmlinux");
-		open_opts.btf_custom_path = env.btf_path;
-	} else if (env.btf_path) {
-		open_opts.btf_custom_path = env.btf_path;
-	}
+	if (!vmlinux && !env.btf_path)
+		lwt_err("the kernel has no BTF (/sys/kernel/btf/vmlinux: CONFIG_DEBUG_INFO_BTF); pass --btf with its vmlinux");
+	open_opts.btf_custom_path = env.btf_path;
 	if (!kernel_has_tp(vmlinux, "lw", "lw_attach") ||
 	    !kernel_has_tp(vmlinux, "xmem", "xmem_detach_refused"))
 		lwt_err("this kernel has no lw/xmem tracepoints: it is not built with the lw-mm patchset (CONFIG_LW_ATTACH)");
