@@ -12,13 +12,15 @@ The guest's /init (harness/e2e.sh) frames each program it runs:
   ### PINS before=N after=N
   ### DONE
 
-lw_trace (harness/lw-trace-e2e.sh) is not TAP: harness/lw_trace_check.py
-asserts what lw-trace reported.  Every TAP case becomes one line ("ok e2e xmem_test.global.create_and_info");
+Every TAP case becomes one line ("ok e2e xmem_test.global.create_and_info");
 a skipped case is a failure (the suites need the whole patchset), and so
 are a plan that does not match the cases seen, a nonzero exit status, a
 program that never ended, pins left behind and a guest that never reached
 DONE (a panic or a timeout).  The diagnostics of failed cases go to stderr.
 Exit status 1 if any line is "not ok".
+
+lw_trace (harness/lw-trace-e2e.sh) prints no TAP: harness/lw_trace_check.py
+asserts what lw-trace reported, one line per scenario and check.
 """
 import os
 import re
