@@ -43,6 +43,10 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+echo "check: the repository holds no ignored file (caches, build output)"
+git -C "$repo" ls-files -ci --exclude-standard > "$tmp/ignored"
+result "no ignored file committed" $([ -s "$tmp/ignored" ] && echo 1 || echo 0) "$tmp/ignored"
+
 echo "check: checkpatch --strict"
 for p in "$series"/[0-9]*.patch; do
 	name=$(basename "$p")

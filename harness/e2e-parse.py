@@ -4,7 +4,7 @@
 
 Usage: e2e-parse.py MODE GUEST-LOG QEMU-EXIT-STATUS
 
-The guest's /init (harness/e2e.sh) frames each program it runs:
+The guest's /init (harness/guest/init) frames each program it runs:
 
   ### BEGIN xmem_test
   TAP version 13 ... (kselftest_harness output)
@@ -19,7 +19,7 @@ program that never ended, pins left behind and a guest that never reached
 DONE (a panic or a timeout).  The diagnostics of failed cases go to stderr.
 Exit status 1 if any line is "not ok".
 
-lw_trace (harness/lw-trace-e2e.sh) prints no TAP: harness/lw_trace_check.py
+lw_trace (harness/guest/lw-trace-e2e.sh) prints no TAP: harness/lw_trace_check.py
 asserts what lw-trace reported, one line per scenario and check.
 """
 import os

@@ -5,6 +5,11 @@
 # static busybox into an initramfs, boot the kernel that KUnit used under
 # QEMU (4 CPUs on 2 NUMA nodes, TCG), and bring the results back.
 #
+# The guest side is in harness/guest/: init (the initramfs's /init), lib.sh
+# (what the guest scripts share), demo.sh, lw-trace-e2e.sh and
+# lw-trace-bench.sh.  A kernel that was not built from the tree as it is
+# now is refused (harness/kernel-fresh.sh).
+#
 # Usage: e2e.sh MODE KOBJ TREE OUT [RESULT-FILE]
 #   MODE test   run every program in the guest's /e2e/tests (kselftest TAP),
 #               parse it, scan the console; one "ok"/"not ok" line per case
@@ -35,6 +40,7 @@ fail() {	# fail MESSAGE: a failed run, with its reason in the results
 
 case "$mode" in test|demo|bench|lwbench) ;; *) echo "e2e: unknown mode $mode" >&2; exit 2 ;; esac
 [ -f "$bzimage" ] || fail "no kernel at $bzimage (build it first)"
+why=$("$repo/harness/kernel-fresh.sh" "$kobj" "$tree" 2>&1) || fail "$why"
 rm -rf "$root" "$out/console.log" "$out/guest.log"
 mkdir -p "$root"/{bin,e2e/tests,proc,sys,dev,tmp,run} || fail "cannot create $root"
 
@@ -70,51 +76,12 @@ echo 'root:x:0:0::/tmp:/bin/sh' > "$root/etc/passwd"
 echo 'nobody:x:65534:65534::/tmp:/bin/sh' >> "$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
 cp /bin/busybox "$root/bin/busybox" || fail "no /bin/busybox (busybox-static)"
-cp "$repo/harness/e2e-demo.sh" "$root/e2e/demo"
-cp "$repo/harness/lw-trace-e2e.sh" "$root/e2e/tests/lw_trace"
-cp "$repo/harness/lw-trace-bench.sh" "$root/e2e/lwbench"
-chmod +x "$root/e2e/demo" "$root/e2e/tests/lw_trace" "$root/e2e/lwbench"
-
-cat > "$root/init" <<EOF
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin HOME=/tmp
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs tmpfs /tmp
-mount -t debugfs debugfs /sys/kernel/debug
-mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
-exec 3>/dev/ttyS1
-pins() {
-	echo 1 > /proc/sys/vm/stat_refresh
-	awk '/^nr_foll_pin_acquired /{a=\$2} /^nr_foll_pin_released /{r=\$2} END{print a-r}' /proc/vmstat
-}
-echo "### e2e $mode: \$(uname -r), \$(nproc) CPUs, \$(ls -d /sys/devices/system/node/node[0-9]* | wc -l) NUMA nodes" >&3
-before=\$(pins)
-case $mode in
-test)
-	for t in /e2e/tests/*; do
-		echo "### BEGIN \${t##*/}" >&3
-		(cd /tmp && "\$t") >&3 2>&3
-		echo "### END \${t##*/} rc=\$?" >&3
-	done ;;
-demo)
-	/e2e/demo >&3 2>&3
-	echo "### END demo rc=\$?" >&3 ;;
-bench)
-	xmem_bench ${E2E_BENCH_ARGS:-} >&3 2>&3
-	echo "### END bench rc=\$?" >&3 ;;
-lwbench)
-	/e2e/lwbench >&3 2>&3
-	echo "### END lwbench rc=\$?" >&3 ;;
-esac
-echo "### PINS before=\$before after=\$(pins)" >&3
-echo "### DONE" >&3
-sync
-poweroff -f
-EOF
-chmod +x "$root/init"
+g=$repo/harness/guest
+cp "$g/init" "$root/init" && cp "$g/lib.sh" "$root/e2e/lib.sh" &&
+cp "$g/demo.sh" "$root/e2e/demo" && cp "$g/lw-trace-e2e.sh" "$root/e2e/tests/lw_trace" &&
+cp "$g/lw-trace-bench.sh" "$root/e2e/lwbench" || fail "cannot copy harness/guest"
+echo "$mode" > "$root/e2e/mode"
+echo "${E2E_BENCH_ARGS:-}" > "$root/e2e/bench-args"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.gz" ||
 	fail "cannot pack the initramfs"
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Assert what lw-trace reported in the end-to-end guest.
 
-harness/lw-trace-e2e.sh (the guest's /e2e/tests/lw_trace) prints, for each
+harness/guest/lw-trace-e2e.sh (the guest's /e2e/tests/lw_trace) prints, for each
 run of lw-trace, the misuse programs' "expect {...}" lines framed by
 "### SCENARIO"/"### SCENARIO-END" and then lw-trace's output ("### OUT").
 check() turns that into (ok, name, why) results:

@@ -9,6 +9,7 @@
 #
 #   ### SCENARIO RUN PROG NAME / program output / ### SCENARIO-END ... pid=P rc=N
 #   ### TRACE RUN rc=N, ### OUT RUN <lw-trace stdout line>, ### ERR RUN <stderr>
+. /e2e/lib.sh
 W=/tmp/lwt
 mkdir -p "$W"
 
@@ -16,15 +17,8 @@ start_trace() {	# start_trace RUN ARGS...: lw-trace ARGS, attached
 	run=$1
 	shift
 	echo "### START $run lw-trace $*"
-	lw-trace "$@" > "$W/$run.out" 2> "$W/$run.err" &
-	echo $! > "$W/$run.pid"
-	i=0
-	until grep -q -e '"type":"start"' -e '^Tracing' "$W/$run.out" 2>/dev/null; do
-		kill -0 "$(cat "$W/$run.pid")" 2>/dev/null || break
-		i=$((i + 1))
-		[ $i -gt 1200 ] && break
-		sleep 0.1
-	done
+	lwtrace_start "$W/$run.out" "$W/$run.err" "$@"
+	echo $LWT_PID > "$W/$run.pid"
 }
 
 stop_trace() {	# stop_trace RUN: SIGINT, its exit status and output

@@ -15,19 +15,13 @@
 ROUNDS=${LWB_ROUNDS:-7}
 SECS=${LWB_SECONDS:-1}
 LOOPS=${LWB_LOOPS:-200000}
+. /e2e/lib.sh
 W=/tmp/lwb
 mkdir -p $W
 
 trace_start() {	# trace_start ARGS...
-	lw-trace "$@" > $W/trace.out 2> $W/trace.err &
-	tracer=$!
-	i=0
-	until grep -q '^Tracing' $W/trace.out 2>/dev/null; do
-		kill -0 $tracer 2>/dev/null || { cat $W/trace.err >&2; return 1; }
-		i=$((i + 1))
-		[ $i -gt 1200 ] && return 1
-		sleep 0.1
-	done
+	lwtrace_start $W/trace.out $W/trace.err "$@" || { cat $W/trace.err >&2; return 1; }
+	tracer=$LWT_PID
 }
 
 trace_stop() {

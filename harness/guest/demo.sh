@@ -8,18 +8,12 @@
 # deliberately misbehaving program (lw-misuse, ldata-misuse: tools/lw-trace/
 # tests) commits misuses that lw-trace must report, and its report ends the
 # demo.
-pins() { echo 1 > /proc/sys/vm/stat_refresh; awk '/^nr_foll_pin_acquired /{a=$2} /^nr_foll_pin_released /{r=$2} END{print a-r}' /proc/vmstat; }
+. /e2e/lib.sh
 echo "== lw-mm demo: $(uname -r), $(nproc) CPUs on $(ls -d /sys/devices/system/node/node[0-9]* | wc -l) NUMA nodes"
 echo "== $(ls -l /dev/xmem | awk '{print $1, $5, $6, $NF}')"
 echo "== pinned pages before: $(pins)"
-lw-trace -L > /tmp/lw-trace.out 2> /tmp/lw-trace.err &
-tracer=$!
-i=0
-until grep -q '^Tracing' /tmp/lw-trace.out 2>/dev/null || [ $i -gt 600 ]; do
-	kill -0 $tracer 2>/dev/null || break
-	i=$((i + 1))
-	sleep 0.1
-done
+lwtrace_start /tmp/lw-trace.out /tmp/lw-trace.err -L
+tracer=$LWT_PID
 echo "== lw-trace $(head -1 /tmp/lw-trace.out)"
 xmem-producer -n 2000 -k 8 -S 64 &
 producer=$!

@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The arms of `make bench`, on the production kernel in BENCHOBJ.
+#
+#   bench.sh ARM           run one arm: RESULTS/bench-ARM.log (the raw log)
+#                          and RESULTS/bench-ARM.txt (its table, headed by
+#                          what else loaded the host before and after)
+#   bench.sh report ARMS   RESULTS/bench.txt and bench.log: every arm's,
+#                          after the source and host they were measured on
+#
+# Arms: ldata and lw are KUnit suites of slow cases (kunit/ldata_bench.c,
+# kunit/lw_attach_bench.c) run by kunit.py exec; user (bench/xmem_bench.c)
+# and lwtrace (harness/guest/lw-trace-bench.sh) boot the kernel with the
+# end-to-end initramfs (harness/e2e.sh).  An arm fails on a run that
+# failed, a splat on the console or a table without "END RESULTS"; the
+# numbers themselves are ratios to read, never asserted.
+#
+# Environment (from the Makefile): TREE, BENCHOBJ, RESULTS, E2E_OUT,
+# QEMU_ARGS, KUNIT_TIMEOUT, USER_BENCH_ARGS, QEMU_ACCEL, REPO_DESC.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+
+# What else loads the host (pgrep -f: process names are cut to 15 characters).
+busy() {
+	echo "load $(cut -d' ' -f1-3 /proc/loadavg)," \
+	     "$(pgrep -c -f '(^|/)(cc1|cc1plus|rustc)( |$)' || true) compilers," \
+	     "$(pgrep -c -f '^qemu-system' || true) QEMUs"
+}
+
+report() {
+	local src arm
+	src="repo $REPO_DESC, lw-mm $(git -C "$TREE" rev-parse --short=12 HEAD), mm/ldata.c blob $(git -C "$TREE" rev-parse --short=12 HEAD:mm/ldata.c)"
+	{
+		echo "make bench: $(date -u '+%Y-%m-%d %H:%M UTC'), arms: $*"
+		echo "source: $src"
+		echo "host: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+		echo "guest: $(qemu-system-x86_64 --version | head -1), -accel $QEMU_ACCEL, 4 CPUs on 2 NUMA nodes"
+		for arm in "$@"; do
+			echo
+			cat "$RESULTS/bench-$arm.txt" 2>/dev/null || echo "$arm: no results"
+		done
+	} > "$RESULTS/bench.txt"
+	for arm in "$@"; do cat "$RESULTS/bench-$arm.log" 2>/dev/null; done > "$RESULTS/bench.log"
+	echo
+	cat "$RESULTS/bench.txt"
+}
+
+# kunit_arm SUITE PREFIX: the suite's lines "PREFIX: ..." are the table.
+kunit_arm() {
+	local suite=$1 prefix=$2 rc crc
+	rm -f "$BENCHOBJ/test.log"
+	(cd "$TREE" && ./tools/testing/kunit/kunit.py exec --arch=x86_64 --build_dir="$BENCHOBJ" \
+		--timeout="$KUNIT_TIMEOUT" --qemu_args="$QEMU_ARGS" "$suite") 2>&1 |
+		tee "$RESULTS/bench-$arm.kunit.log"
+	rc=${PIPESTATUS[0]}
+	cp "$BENCHOBJ/test.log" "$log" 2>/dev/null
+	"$repo/harness/console-scan.sh" "$log" "bench console" "$BENCHOBJ/console.result"
+	crc=$?
+	sed -n "s/^.*# [a-z_]*: $prefix: //p" "$log" > "$table"
+	[ "$rc" = 0 ] && [ $crc = 0 ]
+}
+
+# guest_arm MODE PREFIX: the guest's lines "PREFIX: ..." are the table.
+guest_arm() {
+	local mode=$1 prefix=$2 out=$E2E_OUT-$1 rc
+	mkdir -p "$out"
+	rm -f "$out/result"
+	QEMU_ARGS=$QEMU_ARGS E2E_BENCH_ARGS=$USER_BENCH_ARGS \
+		"$repo/harness/e2e.sh" "$mode" "$BENCHOBJ" "$TREE" "$out" "$out/result"
+	rc=$?
+	cat "$out/console.log" "$out/guest.txt" > "$log" 2>/dev/null
+	sed -n "s/^$prefix: //p" "$out/guest.txt" > "$table"
+	[ $rc = 0 ]
+}
+
+if [ "${1:-}" = report ]; then
+	shift
+	report "$@"
+	exit 0
+fi
+
+arm=${1:?usage: bench.sh ARM | bench.sh report ARMS...}
+log=$RESULTS/bench-$arm.log
+txt=$RESULTS/bench-$arm.txt
+mkdir -p "$RESULTS"
+rm -f "$log" "$txt"
+before=$(busy)
+case "$arm" in
+ldata)	head="kunit/ldata_bench.c";		run=(kunit_arm ldata_bench ldata_bench) ;;
+lw)	head="kunit/lw_attach_bench.c";		run=(kunit_arm lw_attach_bench lw_bench) ;;
+user)	head="bench/xmem_bench.c $USER_BENCH_ARGS"; run=(guest_arm bench xmem_bench) ;;
+lwtrace) head="harness/guest/lw-trace-bench.sh"; run=(guest_arm lwbench lwtrace_bench) ;;
+*)	echo "bench: unknown arm $arm (ldata, lw, user, lwtrace)" >&2; exit 2 ;;
+esac
+table=$(mktemp)
+trap 'rm -f "$table"' EXIT
+"${run[@]}"
+rc=$?
+after=$(busy)
+{ echo "$arm: $head, host before: $before; after: $after"; cat "$table"; } > "$txt"
+grep -q 'END RESULTS' "$txt" || { echo "bench-$arm: no results in $log" >&2; rc=1; }
+exit $rc
