@@ -6,7 +6,8 @@
  * CPUs (kunit.py with QEMU -numa, see kunit/lw-mm.kunitconfig); tests
  * that need two nodes, or two CPUs on a node, skip otherwise.  Work that
  * must run on a given node runs in work_on_cpu(); tracepoint probes
- * registered in suite_init capture the events, as kfence_test.c does.
+ * registered in suite_init capture the events, as kfence_test.c does, with
+ * the helpers of lw_kunit.h that the other suites share.
  * Pools come from new_pool(), which destroys them when the test ends.
  * Page allocation failure is injected by redirecting ldata_alloc_page()
  * with a KUnit static stub.
@@ -34,6 +35,7 @@
 #include <trace/events/ldata.h>
 
 #include "ldata_internal.h"
+#include "lw_kunit.h"
 
 /* ===== Event capture ===== */
 
@@ -45,7 +47,7 @@ struct ldata_event {
 	long count;
 	long capacity;
 	size_t stride;
-	int kind;
+	enum ldata_misuse_kind kind;
 	int node;
 	int caller_node;
 	int err;
@@ -54,18 +56,15 @@ struct ldata_event {
 	int seen;
 };
 
-static struct {
-	spinlock_t lock;	/* probes run in any context */
-	struct ldata_event create, grow, destroy, misuse, free;
-} seen;
+static LW_KUNIT_EVENTS(struct ldata_event create, grow, destroy, misuse, free;)
+	seen = LW_KUNIT_EVENTS_INIT(seen);
 
 static void probe_create(void *data, const void *pool, unsigned int id,
 			 size_t size, size_t stride, long initcount,
 			 long maxcount, u32 kkey, int nr_nodes, int err)
 {
-	unsigned long flags;
+	unsigned long flags = lw_kunit_lock(&seen.lock);
 
-	spin_lock_irqsave(&seen.lock, flags);
 	seen.create.pool = pool;
 	seen.create.id = id;
 	seen.create.kkey = kkey;
@@ -73,42 +72,40 @@ static void probe_create(void *data, const void *pool, unsigned int id,
 	seen.create.stride = stride;
 	seen.create.err = err;
 	seen.create.seen++;
-	spin_unlock_irqrestore(&seen.lock, flags);
+	lw_kunit_unlock(&seen.lock, flags);
 }
 
 static void probe_grow(void *data, const void *pool, long count,
 		       long capacity, int err)
 {
-	unsigned long flags;
+	unsigned long flags = lw_kunit_lock(&seen.lock);
 
-	spin_lock_irqsave(&seen.lock, flags);
 	seen.grow.pool = pool;
 	seen.grow.count = count;
 	seen.grow.capacity = capacity;
 	seen.grow.err = err;
 	seen.grow.seen++;
-	spin_unlock_irqrestore(&seen.lock, flags);
+	lw_kunit_unlock(&seen.lock, flags);
 }
 
 static void probe_destroy(void *data, const void *pool, unsigned int id,
 			  long outstanding)
 {
-	unsigned long flags;
+	unsigned long flags = lw_kunit_lock(&seen.lock);
 
-	spin_lock_irqsave(&seen.lock, flags);
 	seen.destroy.pool = pool;
 	seen.destroy.count = outstanding;
 	seen.destroy.seen++;
-	spin_unlock_irqrestore(&seen.lock, flags);
+	lw_kunit_unlock(&seen.lock, flags);
 }
 
 static void probe_misuse(void *data, const void *pool, const void *elem,
-			 unsigned long call_site, int kind, long count,
-			 const void *owner, int node, int caller_node)
+			 unsigned long call_site, enum ldata_misuse_kind kind,
+			 long count, const void *owner, int node,
+			 int caller_node)
 {
-	unsigned long flags;
+	unsigned long flags = lw_kunit_lock(&seen.lock);
 
-	spin_lock_irqsave(&seen.lock, flags);
 	seen.misuse.pool = pool;
 	seen.misuse.elem = elem;
 	seen.misuse.call_site = call_site;
@@ -118,42 +115,34 @@ static void probe_misuse(void *data, const void *pool, const void *elem,
 	seen.misuse.node = node;
 	seen.misuse.caller_node = caller_node;
 	seen.misuse.seen++;
-	spin_unlock_irqrestore(&seen.lock, flags);
+	lw_kunit_unlock(&seen.lock, flags);
 }
 
 static void probe_free(void *data, const void *pool, const void *elem,
 		       unsigned long call_site, int node, int caller_node)
 {
-	unsigned long flags;
+	unsigned long flags = lw_kunit_lock(&seen.lock);
 
-	spin_lock_irqsave(&seen.lock, flags);
 	seen.free.pool = pool;
 	seen.free.elem = elem;
 	seen.free.call_site = call_site;
 	seen.free.node = node;
 	seen.free.caller_node = caller_node;
 	seen.free.seen++;
-	spin_unlock_irqrestore(&seen.lock, flags);
+	lw_kunit_unlock(&seen.lock, flags);
 }
+
+static const struct lw_kunit_probe ldata_probes[] = {
+	LW_KUNIT_PROBE(ldata_create, probe_create),
+	LW_KUNIT_PROBE(ldata_grow, probe_grow),
+	LW_KUNIT_PROBE(ldata_destroy, probe_destroy),
+	LW_KUNIT_PROBE(ldata_misuse, probe_misuse),
+	LW_KUNIT_PROBE(ldata_free, probe_free),
+};
 
 static struct ldata_event last_event(struct ldata_event *ev)
 {
-	struct ldata_event copy;
-	unsigned long flags;
-
-	spin_lock_irqsave(&seen.lock, flags);
-	copy = *ev;
-	spin_unlock_irqrestore(&seen.lock, flags);
-	return copy;
-}
-
-static void reset_events(void)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&seen.lock, flags);
-	memset(&seen.create, 0, sizeof(seen) - offsetof(typeof(seen), create));
-	spin_unlock_irqrestore(&seen.lock, flags);
+	return lw_kunit_read(&seen, *ev);
 }
 
 /* ===== Helpers ===== */
@@ -307,7 +296,7 @@ static void test_create_invalid(struct kunit *test)
 		ldata_t sentinel = (ldata_t)0x5a5a5a5aUL;
 		struct ldata_event ev;
 
-		reset_events();
+		lw_kunit_reset(&seen);
 		KUNIT_EXPECT_EQ_MSG(test, ldata_create(c->size, c->init, c->max,
 						       c->kkey, c->null_ldatap ?
 						       NULL : &sentinel),
@@ -519,7 +508,7 @@ static void test_cross_node_free(struct kunit *test)
 	pool = new_pool(test, 64, INIT, INIT);
 
 	KUNIT_ASSERT_EQ(test, alloc_on(c0, pool, elems, INIT), INIT);
-	reset_events();
+	lw_kunit_reset(&seen);
 	free_on(c1, pool, elems, 1);
 	ev = last_event(&seen.free);
 	KUNIT_EXPECT_PTR_EQ(test, ev.elem, (const void *)elems[0]);
@@ -582,7 +571,7 @@ static void test_grow_to_maxcount(struct kunit *test)
 	pool = new_pool(test, 64, 4, 10);
 	pages = ldata_nr_pages();
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		reset_events();
+		lw_kunit_reset(&seen);
 		KUNIT_EXPECT_EQ_MSG(test, ldata_grow(pool, bad[i]), -EINVAL,
 				    "count %ld", bad[i]);
 		KUNIT_EXPECT_EQ(test, last_event(&seen.grow).err, -EINVAL);
@@ -635,7 +624,8 @@ static void test_grow_nomem_all_or_nothing(struct kunit *test)
 /* ===== Refused frees and destroy ===== */
 
 static void expect_misuse(struct kunit *test, ldata_t pool, const void *elem,
-			  int kind, const void *owner, int node)
+			  enum ldata_misuse_kind kind, const void *owner,
+			  int node)
 {
 	struct ldata_event ev = last_event(&seen.misuse);
 
@@ -651,10 +641,10 @@ static void expect_misuse(struct kunit *test, ldata_t pool, const void *elem,
 }
 
 /* Free @elem to @pool and expect a refusal of @kind. */
-static void refuse(struct kunit *test, ldata_t pool, void *elem, int kind,
-		   const void *owner, int node)
+static void refuse(struct kunit *test, ldata_t pool, void *elem,
+		   enum ldata_misuse_kind kind, const void *owner, int node)
 {
-	reset_events();
+	lw_kunit_reset(&seen);
 	ldata_free(pool, elem);
 	expect_misuse(test, pool, elem, kind, owner, node);
 	KUNIT_EXPECT_EQ(test, last_event(&seen.free).seen, 0);
@@ -688,18 +678,22 @@ static void test_free_refused(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, alloc_on(node_cpu(nid), pool, &e, 1), 1);
 	KUNIT_ASSERT_EQ(test, alloc_on(node_cpu(nid), other, &o, 1), 1);
 
-	refuse(test, pool, heap, LDATA_MISUSE_FOREIGN, NULL, NUMA_NO_NODE);
-	refuse(test, pool, &on_stack, LDATA_MISUSE_FOREIGN, NULL, NUMA_NO_NODE);
-	refuse(test, pool, e + 1, LDATA_MISUSE_MISALIGNED, NULL, NUMA_NO_NODE);
-	refuse(test, pool, e + 64, LDATA_MISUSE_MISALIGNED, NULL, NUMA_NO_NODE);
-	refuse(test, pool, e + 127, LDATA_MISUSE_MISALIGNED, NULL, NUMA_NO_NODE);
+	refuse(test, pool, heap, LDATA_MISUSE_FOREIGN_FREE, NULL, NUMA_NO_NODE);
+	refuse(test, pool, &on_stack, LDATA_MISUSE_FOREIGN_FREE, NULL,
+	       NUMA_NO_NODE);
+	refuse(test, pool, e + 1, LDATA_MISUSE_MISALIGNED_FREE, NULL,
+	       NUMA_NO_NODE);
+	refuse(test, pool, e + 64, LDATA_MISUSE_MISALIGNED_FREE, NULL,
+	       NUMA_NO_NODE);
+	refuse(test, pool, e + 127, LDATA_MISUSE_MISALIGNED_FREE, NULL,
+	       NUMA_NO_NODE);
 	/* Past the elements made so far: reserved, not an element. */
-	refuse(test, pool, e + 8 * 128, LDATA_MISUSE_FOREIGN, NULL,
+	refuse(test, pool, e + 8 * 128, LDATA_MISUSE_FOREIGN_FREE, NULL,
 	       NUMA_NO_NODE);
 	refuse(test, pool, o, LDATA_MISUSE_WRONG_POOL, other, NUMA_NO_NODE);
 
 	/* NULL is ignored, like kfree(NULL). */
-	reset_events();
+	lw_kunit_reset(&seen);
 	ldata_free(pool, NULL);
 	KUNIT_EXPECT_EQ(test, last_event(&seen.misuse).seen, 0);
 	KUNIT_EXPECT_EQ(test, last_event(&seen.free).seen, 0);
@@ -750,7 +744,7 @@ static void test_destroy_with_live_elements(struct kunit *test)
 	for (i = 0; i < n; i++)
 		KUNIT_ASSERT_EQ(test, alloc_on(node_cpu(nodes[i]), pool, elems,
 					       3 - i), 3 - i);
-	reset_events();
+	lw_kunit_reset(&seen);
 	end_pool(test, pool);
 
 	ev = last_event(&seen.destroy);
@@ -766,7 +760,7 @@ static void test_destroy_with_live_elements(struct kunit *test)
 
 	/* A clean destroy reports nothing. */
 	pool = new_pool(test, 64, 4, 4);
-	reset_events();
+	lw_kunit_reset(&seen);
 	end_pool(test, pool);
 	KUNIT_EXPECT_EQ(test, last_event(&seen.destroy).count, 0L);
 	KUNIT_EXPECT_EQ(test, last_event(&seen.misuse).seen, 0);
@@ -993,19 +987,6 @@ static int race_thread_fn(void *arg)
 	return 0;
 }
 
-static const void *nthreads_gen_params(const void *prev, char *desc)
-{
-	long n = (long)prev;
-
-	if (n < 0)
-		return NULL;		/* the last one was the CPU count */
-	n = n ? n * 2 : 1;
-	if (n >= num_online_cpus())
-		n = -(long)num_online_cpus();
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "threads=%ld", abs(n));
-	return (void *)n;
-}
-
 static void stop_racers(struct race *r)
 {
 	int i;
@@ -1020,7 +1001,7 @@ static void stop_racers(struct race *r)
 
 static void test_hardirq_races_threads(struct kunit *test)
 {
-	int nthreads = abs((long)test->param_value), i, cpu, nid;
+	int nthreads = lw_kunit_nthreads(test), i, cpu, nid;
 	long allocs = 0, irq_allocs = 0;
 	struct race *r;
 
@@ -1094,35 +1075,25 @@ static struct kunit_case ldata_test_cases[] = {
 	KUNIT_CASE(test_double_free_refused),
 	KUNIT_CASE(test_destroy_with_live_elements),
 	KUNIT_CASE(test_debugfs_stats),
-	KUNIT_CASE_PARAM(test_hardirq_races_threads, nthreads_gen_params),
+	KUNIT_CASE_PARAM(test_hardirq_races_threads,
+			 lw_kunit_nthreads_gen_params),
 	{}
 };
 
 static int ldata_test_init(struct kunit *test)
 {
-	reset_events();
+	lw_kunit_reset(&seen);
 	return 0;
 }
 
 static int ldata_suite_init(struct kunit_suite *suite)
 {
-	spin_lock_init(&seen.lock);
-	register_trace_ldata_create(probe_create, NULL);
-	register_trace_ldata_grow(probe_grow, NULL);
-	register_trace_ldata_destroy(probe_destroy, NULL);
-	register_trace_ldata_misuse(probe_misuse, NULL);
-	register_trace_ldata_free(probe_free, NULL);
-	return 0;
+	return lw_kunit_register_probes(ldata_probes, ARRAY_SIZE(ldata_probes));
 }
 
 static void ldata_suite_exit(struct kunit_suite *suite)
 {
-	unregister_trace_ldata_free(probe_free, NULL);
-	unregister_trace_ldata_misuse(probe_misuse, NULL);
-	unregister_trace_ldata_destroy(probe_destroy, NULL);
-	unregister_trace_ldata_grow(probe_grow, NULL);
-	unregister_trace_ldata_create(probe_create, NULL);
-	tracepoint_synchronize_unregister();
+	lw_kunit_unregister_probes(ldata_probes, ARRAY_SIZE(ldata_probes));
 }
 
 static struct kunit_suite ldata_test_suite = {

@@ -42,6 +42,7 @@
 #include <linux/uaccess.h>
 #include <linux/xmem.h>
 
+#include "lw_kunit.h"
 #include "lw_utask.h"
 
 #define BENCH_MAX_PAGES		256
@@ -184,12 +185,6 @@ static void bench_fput(void *file)
 	fput(file);
 }
 
-static void bench_detach(void *dp)
-{
-	if (((struct xmem *)dp)->aspace_id != XMEM_INVAL)
-		xmdetach(dp);
-}
-
 /* The descriptor, its buffer and a memfd of the same size, all resident. */
 static struct bench *bench_setup(struct kunit *test)
 {
@@ -206,9 +201,7 @@ static struct bench *bench_setup(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, clear_user((void __user *)b->buf, BENCH_LEN), 0UL);
 	xmem_init(&b->dp);
 	KUNIT_ASSERT_EQ(test, xmattach(b->buf, BENCH_LEN, &b->dp, LW_XMATTACH), 0);
-	KUNIT_ASSERT_EQ(test,
-			kunit_add_action_or_reset(test, bench_detach, &b->dp),
-			0);
+	lw_kunit_detach_at_end(test, &b->dp);
 
 	b->memfd = shmem_file_setup("lw_bench", BENCH_LEN, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(b->memfd));

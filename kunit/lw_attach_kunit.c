@@ -15,6 +15,8 @@
  * Descriptors are attached with LW_XMATTACH by the test thread over its
  * kunit_vm_mmap() buffers; bytes written through the buffer must be read
  * through the window and the reverse.  Tracepoint probes count the events.
+ * Probes, captured events, pin counts and descriptors detached when the
+ * test ends are lw_kunit.h's, shared with the other suites.
  */
 
 #include <kunit/test.h>
@@ -37,6 +39,7 @@
 #include <trace/events/xmem.h>
 
 #include "lw_attach_internal.h"
+#include "lw_kunit.h"
 #include "lw_utask.h"
 #include "xmem_internal.h"
 
@@ -46,38 +49,41 @@
 /* ===== Events ===== */
 
 struct lw_event {
-	int kind;
+	enum lw_misuse_kind kind;
 	const void *dp;
 	unsigned long addr;
 	size_t length;
 	pid_t tgid, pid, owner_tgid, owner_pid;
 	long count;
-	int err;
+	int err;		/* the call's, or the refused call's */
 	int seen;
 };
 
-static struct {
-	spinlock_t lock;	/* probes run in any context */
-	struct lw_event init, attach, detach, misuse, created, destroyed;
-	int flush_seen[LW_FLUSH_EXIT + 1];
-	int misuse_seen[LW_MISUSE_DAMAGED + 1];
-	wait_queue_head_t wq;
-} seen;
+static LW_KUNIT_EVENTS(struct lw_event init, attach, detach, misuse;
+		       struct lw_event created, destroyed;
+		       int flush_seen[LW_FLUSH_EXIT + 1];
+		       int misuse_seen[LW_MISUSE_WINDOW_DAMAGED + 1];)
+	seen = LW_KUNIT_EVENTS_INIT(seen);
+
+/* Woken at each window created or destroyed. */
+static DECLARE_WAIT_QUEUE_HEAD(window_wq);
 
 static void probe_pool_init(void *d, const void *mm, size_t pool_size,
 			    unsigned int flags, int err)
 {
-	spin_lock(&seen.lock);
+	unsigned long irqflags = lw_kunit_lock(&seen.lock);
+
 	seen.init.err = err;
 	seen.init.length = pool_size;
 	seen.init.seen++;
-	spin_unlock(&seen.lock);
+	lw_kunit_unlock(&seen.lock, irqflags);
 }
 
 static void record_call(struct lw_event *ev, const void *dp, size_t length,
 			unsigned long addr, int err)
 {
-	spin_lock(&seen.lock);
+	unsigned long flags = lw_kunit_lock(&seen.lock);
+
 	ev->dp = dp;
 	ev->length = length;
 	ev->addr = addr;
@@ -85,7 +91,7 @@ static void record_call(struct lw_event *ev, const void *dp, size_t length,
 	ev->tgid = current->tgid;
 	ev->pid = current->pid;
 	ev->seen++;
-	spin_unlock(&seen.lock);
+	lw_kunit_unlock(&seen.lock, flags);
 }
 
 static void probe_attach(void *d, const void *dp, size_t offset, size_t length,
@@ -100,13 +106,12 @@ static void probe_detach(void *d, const void *dp, size_t offset, size_t length,
 	record_call(&seen.detach, dp, length, addr, err);
 }
 
-static void probe_misuse(void *d, int kind, const void *dp, unsigned long addr,
-			 size_t length, pid_t owner_tgid, pid_t owner_pid,
-			 long count)
+static void probe_misuse(void *d, enum lw_misuse_kind kind, const void *dp,
+			 unsigned long addr, size_t length, pid_t owner_tgid,
+			 pid_t owner_pid, long count, int err)
 {
-	unsigned long flags;
+	unsigned long flags = lw_kunit_lock(&seen.lock);
 
-	spin_lock_irqsave(&seen.lock, flags);
 	seen.misuse.kind = kind;
 	seen.misuse.dp = dp;
 	seen.misuse.addr = addr;
@@ -114,25 +119,27 @@ static void probe_misuse(void *d, int kind, const void *dp, unsigned long addr,
 	seen.misuse.owner_tgid = owner_tgid;
 	seen.misuse.owner_pid = owner_pid;
 	seen.misuse.count = count;
+	seen.misuse.err = err;
 	seen.misuse.tgid = current->tgid;
 	seen.misuse.pid = current->pid;
 	seen.misuse.seen++;
-	if (kind > 0 && kind <= LW_MISUSE_DAMAGED)
+	if (kind > 0 && kind <= LW_MISUSE_WINDOW_DAMAGED)
 		seen.misuse_seen[kind]++;
-	spin_unlock_irqrestore(&seen.lock, flags);
+	lw_kunit_unlock(&seen.lock, flags);
 }
 
 static void record_window(struct lw_event *ev, unsigned long start,
 			  pid_t tgid, pid_t pid, long count)
 {
-	spin_lock(&seen.lock);
+	unsigned long flags = lw_kunit_lock(&seen.lock);
+
 	ev->addr = start;
 	ev->tgid = tgid;
 	ev->pid = pid;
 	ev->count = count;
 	ev->seen++;
-	spin_unlock(&seen.lock);
-	wake_up_all(&seen.wq);
+	lw_kunit_unlock(&seen.lock, flags);
+	wake_up_all(&window_wq);
 }
 
 static void probe_created(void *d, const void *mm, unsigned long start,
@@ -148,40 +155,50 @@ static void probe_destroyed(void *d, const void *mm, unsigned long start,
 }
 
 static void probe_flush(void *d, const void *mm, unsigned long start,
-			pid_t pid, int reason, unsigned long pages)
+			pid_t pid, enum lw_flush_reason reason,
+			unsigned long pages)
 {
-	spin_lock(&seen.lock);
+	unsigned long flags = lw_kunit_lock(&seen.lock);
+
 	if (reason > 0 && reason <= LW_FLUSH_EXIT)
 		seen.flush_seen[reason]++;
-	spin_unlock(&seen.lock);
+	lw_kunit_unlock(&seen.lock, flags);
 }
+
+static const struct lw_kunit_probe lw_probes[] = {
+	LW_KUNIT_PROBE(lw_pool_init, probe_pool_init),
+	LW_KUNIT_PROBE(lw_attach, probe_attach),
+	LW_KUNIT_PROBE(lw_detach, probe_detach),
+	LW_KUNIT_PROBE(lw_misuse, probe_misuse),
+	LW_KUNIT_PROBE(lw_window_create, probe_created),
+	LW_KUNIT_PROBE(lw_window_destroy, probe_destroyed),
+	LW_KUNIT_PROBE(lw_flush, probe_flush),
+};
 
 static struct lw_event last(struct lw_event *ev)
 {
-	struct lw_event copy;
-
-	spin_lock_irq(&seen.lock);
-	copy = *ev;
-	spin_unlock_irq(&seen.lock);
-	return copy;
+	return lw_kunit_read(&seen, *ev);
 }
 
 static int count_of(int *counter)
 {
-	int n;
-
-	spin_lock_irq(&seen.lock);
-	n = *counter;
-	spin_unlock_irq(&seen.lock);
-	return n;
+	return lw_kunit_read(&seen, *counter);
 }
 
-static void reset_events(void)
+/* How many misuses of @kind were seen. */
+static int misuses(enum lw_misuse_kind kind)
 {
-	spin_lock_irq(&seen.lock);
-	memset(&seen.init, 0, offsetof(typeof(seen), wq) -
-	       offsetof(typeof(seen), init));
-	spin_unlock_irq(&seen.lock);
+	return count_of(&seen.misuse_seen[kind]);
+}
+
+/* The last misuse is of @kind, by a call that returned @err (0: none). */
+static void expect_misuse(struct kunit *test, enum lw_misuse_kind kind,
+			  int err)
+{
+	struct lw_event ev = last(&seen.misuse);
+
+	KUNIT_EXPECT_EQ(test, ev.kind, kind);
+	KUNIT_EXPECT_EQ(test, ev.err, err);
 }
 
 /* ===== User buffers, descriptors and pins ===== */
@@ -195,27 +212,6 @@ static unsigned long user_buf(struct kunit *test, unsigned long prot)
 	return addr;
 }
 
-static long pins_outstanding(void)
-{
-	long sum = 0;
-	int nid, cpu;
-
-	for_each_node_state(nid, N_MEMORY) {
-		struct pglist_data *pgdat = NODE_DATA(nid);
-
-		sum += atomic_long_read(&pgdat->vm_stat[NR_FOLL_PIN_ACQUIRED]);
-		sum -= atomic_long_read(&pgdat->vm_stat[NR_FOLL_PIN_RELEASED]);
-		for_each_possible_cpu(cpu) {
-			struct per_cpu_nodestat *p;
-
-			p = per_cpu_ptr(pgdat->per_cpu_nodestats, cpu);
-			sum += READ_ONCE(p->vm_node_stat_diff[NR_FOLL_PIN_ACQUIRED]);
-			sum -= READ_ONCE(p->vm_node_stat_diff[NR_FOLL_PIN_RELEASED]);
-		}
-	}
-	return sum;
-}
-
 /*
  * Every descriptor over the test's mm is detached: the pins are back where
  * they were, and nothing is charged to the mm's pinned_vm any more (the
@@ -223,28 +219,8 @@ static long pins_outstanding(void)
  */
 static void expect_baseline(struct kunit *test, long pins)
 {
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0LL);
-}
-
-static void detach_action(void *dp)
-{
-	if (((struct xmem *)dp)->aspace_id != XMEM_INVAL)
-		xmdetach(dp);
-}
-
-/* A descriptor of @len bytes at @addr, detached when the test ends. */
-static struct xmem *new_dp(struct kunit *test, unsigned long addr, size_t len,
-			   int segflag)
-{
-	struct xmem *dp = kunit_kzalloc(test, sizeof(*dp), GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, dp);
-	xmem_init(dp);
-	KUNIT_ASSERT_EQ(test, xmattach(addr, len, dp, segflag), 0);
-	KUNIT_ASSERT_EQ(test,
-			kunit_add_action_or_reset(test, detach_action, dp), 0);
-	return dp;
 }
 
 /* Fill the user buffer with a pattern that depends on @seed. */
@@ -278,7 +254,7 @@ static bool no_windows(struct mm_struct *mm)
 /* Threads signal ready before do_exit(): wait until their windows went. */
 static void wait_windows_gone(struct kunit *test, struct mm_struct *mm)
 {
-	KUNIT_EXPECT_GT(test, wait_event_timeout(seen.wq, no_windows(mm),
+	KUNIT_EXPECT_GT(test, wait_event_timeout(window_wq, no_windows(mm),
 						 10 * HZ), 0L);
 }
 
@@ -400,11 +376,9 @@ static void test_attach_errors(struct kunit *test)
 	unsigned long addr;
 
 	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
-	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
-	c.user = new_dp(test, c.buf, BUFSZ, USER_ADSPACE);
-	c.free = kunit_kzalloc(test, sizeof(*c.free), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, c.free);
-	xmem_init(c.free);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	c.user = lw_kunit_attach_dp(test, c.buf, BUFSZ, USER_ADSPACE);
+	c.free = lw_kunit_alloc_dp(test);
 	KUNIT_EXPECT_EQ(test, run_user(test, attach_errors_fn, &c), 0);
 	KUNIT_EXPECT_EQ(test, as_lw_att64(c.lw, 0, 1, &addr), -EPERM);
 	/* Nothing holds the descriptor. */
@@ -511,8 +485,8 @@ static int rdonly_fn(struct utask *u)
 		return -EIO;
 	expect_same_bytes(test, addr, c->buf, BUFSZ, false);
 	KUNIT_EXPECT_EQ(test, uwrite(addr + 5, &byte, 1), -EFAULT);
-	KUNIT_EXPECT_EQ(test, count_of(&seen.misuse_seen[LW_MISUSE_RDONLY_WRITE]),
-			1);
+	KUNIT_EXPECT_EQ(test, misuses(LW_MISUSE_RDONLY_WRITE), 1);
+	expect_misuse(test, LW_MISUSE_RDONLY_WRITE, 0);
 	KUNIT_EXPECT_EQ(test, last(&seen.misuse).addr, addr + 5);
 	KUNIT_EXPECT_EQ(test, uread(addr + 5, &byte, 1), 0);
 	KUNIT_EXPECT_NE(test, byte, 0x77);
@@ -526,7 +500,7 @@ static void test_attach_rdonly(struct kunit *test)
 	struct att_ctx c = { .len = BUFSZ };
 
 	c.buf = user_buf(test, PROT_READ);
-	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
 	KUNIT_ASSERT_TRUE(test, c.lw->xmemflags & XMEM_RDONLY);
 	KUNIT_EXPECT_EQ(test, run_user(test, rdonly_fn, &c), 0);
 }
@@ -570,7 +544,7 @@ static void test_window_exhaustion(struct kunit *test)
 	struct att_ctx c = { .len = BUFSZ };
 
 	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
-	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
 	KUNIT_EXPECT_EQ(test, run_user(test, exhaust_fn, &c), 0);
 }
 
@@ -598,7 +572,8 @@ static int dirty_fn(struct utask *u)
 	KUNIT_EXPECT_EQ(test, addr[4], addr[0]);
 	KUNIT_EXPECT_EQ(test, win->wraps, 1UL);
 	KUNIT_EXPECT_EQ(test, count_of(&seen.flush_seen[LW_FLUSH_WRAP]), 1);
-	KUNIT_EXPECT_EQ(test, count_of(&seen.misuse_seen[LW_MISUSE_FAULT]), 5);
+	KUNIT_EXPECT_EQ(test, misuses(LW_MISUSE_FAULT), 5);
+	expect_misuse(test, LW_MISUSE_FAULT, 0);
 	return 0;
 }
 
@@ -611,7 +586,7 @@ static void test_dirty_reuse_after_wrap(struct kunit *test)
 	struct att_ctx c = { .len = BUFSZ };
 
 	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
-	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
 	KUNIT_EXPECT_EQ(test, run_user(test, dirty_fn, &c), 0);
 	/* The exit flushed everything: nothing left for xmdetach() to run. */
 	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
@@ -644,10 +619,10 @@ static int deferred_fn(struct utask *u)
 static void test_xmdetach_runs_deferred_flush(struct kunit *test)
 {
 	struct att_ctx c = { .len = BUFSZ };
-	long pins = pins_outstanding();
+	long pins = lw_kunit_pins_outstanding();
 
 	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
-	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
 	KUNIT_EXPECT_EQ(test, run_user(test, deferred_fn, &c), 0);
 	KUNIT_EXPECT_EQ(test, count_of(&seen.flush_seen[LW_FLUSH_XMDETACH]), 1);
 	expect_baseline(test, pins);
@@ -657,10 +632,10 @@ static void test_xmdetach_runs_deferred_flush(struct kunit *test)
 static void test_lw_debug_leaves_nothing_deferred(struct kunit *test)
 {
 	struct att_ctx c = { .len = BUFSZ, .flags = LW_DEBUG };
-	long pins = pins_outstanding();
+	long pins = lw_kunit_pins_outstanding();
 
 	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
-	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
 	KUNIT_EXPECT_EQ(test, run_user(test, deferred_fn, &c), 0);
 	KUNIT_EXPECT_EQ(test, count_of(&seen.flush_seen[LW_FLUSH_XMDETACH]), 0);
 	expect_baseline(test, pins);
@@ -683,7 +658,8 @@ static int debug_fn(struct utask *u)
 	/* Quarantined until the wrap: the second attach got a new page. */
 	KUNIT_EXPECT_NE(test, addr[1], addr[0]);
 	KUNIT_EXPECT_EQ(test, addr[2], addr[0]);
-	KUNIT_EXPECT_EQ(test, count_of(&seen.misuse_seen[LW_MISUSE_FAULT]), 3);
+	KUNIT_EXPECT_EQ(test, misuses(LW_MISUSE_FAULT), 3);
+	expect_misuse(test, LW_MISUSE_FAULT, 0);
 	return 0;
 }
 
@@ -692,7 +668,7 @@ static void test_lw_debug(struct kunit *test)
 	struct att_ctx c = { .len = BUFSZ };
 
 	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
-	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
 	KUNIT_EXPECT_EQ(test, run_user(test, debug_fn, &c), 0);
 }
 
@@ -710,9 +686,12 @@ static int stranger_fn(struct utask *u)
 	struct det_ctx *d = u->arg;
 	struct kunit *test = u->test;
 
-	/* A thread with no lightweight resources. */
+	/*
+	 * A thread with no lightweight resources, so -ENOMEM; a range in
+	 * another thread's window, so a cross-thread detach all the same.
+	 */
 	KUNIT_EXPECT_EQ(test, as_lw_det64(d->c->lw, d->addr, PAGE_SIZE), -ENOMEM);
-	KUNIT_EXPECT_EQ(test, last(&seen.misuse).kind, LW_MISUSE_NO_RESOURCES);
+	expect_misuse(test, LW_MISUSE_CROSS_THREAD, -ENOMEM);
 	KUNIT_EXPECT_EQ(test, last(&seen.misuse).owner_pid, d->owner);
 	KUNIT_EXPECT_EQ(test, last(&seen.misuse).pid, current->pid);
 	return 0;
@@ -728,7 +707,7 @@ static int neighbour_fn(struct utask *u)
 	if (expect_ok(test, as_lw_att64(d->c->lw, 0, 1, &mine)))
 		return -EIO;
 	KUNIT_EXPECT_EQ(test, as_lw_det64(d->c->lw, d->addr, PAGE_SIZE), -EINVAL);
-	KUNIT_EXPECT_EQ(test, last(&seen.misuse).kind, LW_MISUSE_NOT_OWNER);
+	expect_misuse(test, LW_MISUSE_CROSS_THREAD, -EINVAL);
 	KUNIT_EXPECT_EQ(test, last(&seen.misuse).owner_pid, d->owner);
 	KUNIT_EXPECT_EQ(test, as_lw_det64(d->c->lw, mine, 1), 0);
 	return 0;
@@ -742,13 +721,18 @@ static int detach_errors_fn(struct utask *u)
 	unsigned long addr;
 
 	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	/* No window yet: -ENOMEM, and nothing attached there. */
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, c->buf, PAGE_SIZE), -ENOMEM);
+	expect_misuse(test, LW_MISUSE_DETACH_UNATTACHED, -ENOMEM);
 	if (expect_ok(test, as_lw_att64(c->lw, 0, PAGE_SIZE, &addr)))
 		return -EIO;
 	d.addr = addr;
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->user, addr, PAGE_SIZE), -EINVAL);
+	expect_misuse(test, LW_MISUSE_DETACH_WRONG_DP, -EINVAL);
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr + 1, PAGE_SIZE), -EINVAL);
+	expect_misuse(test, LW_MISUSE_DETACH_UNATTACHED, -EINVAL);
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, PAGE_SIZE - 1), -EINVAL);
+	expect_misuse(test, LW_MISUSE_DETACH_WRONG_LENGTH, -EINVAL);
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr + PAGE_SIZE, PAGE_SIZE),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, c->buf, PAGE_SIZE), -EINVAL);
@@ -756,11 +740,16 @@ static int detach_errors_fn(struct utask *u)
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, ALIGN_DOWN(addr, PMD_SIZE) +
 					  PMD_SIZE - PAGE_SIZE, PAGE_SIZE),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, last(&seen.misuse).kind, LW_MISUSE_MISMATCH);
-	KUNIT_EXPECT_EQ(test, count_of(&seen.misuse_seen[LW_MISUSE_MISMATCH]), 6);
+	expect_misuse(test, LW_MISUSE_DETACH_UNATTACHED, -EINVAL);
+	/* No other thread has a window yet: nothing was cross-thread. */
+	KUNIT_EXPECT_EQ(test, misuses(LW_MISUSE_DETACH_UNATTACHED), 5);
+	KUNIT_EXPECT_EQ(test, misuses(LW_MISUSE_DETACH_WRONG_DP), 1);
+	KUNIT_EXPECT_EQ(test, misuses(LW_MISUSE_DETACH_WRONG_LENGTH), 1);
+	KUNIT_EXPECT_EQ(test, misuses(LW_MISUSE_CROSS_THREAD), 0);
 
 	KUNIT_EXPECT_EQ(test, run_thread(u, stranger_fn, &d), 0);
 	KUNIT_EXPECT_EQ(test, run_thread(u, neighbour_fn, &d), 0);
+	KUNIT_EXPECT_EQ(test, misuses(LW_MISUSE_CROSS_THREAD), 2);
 	/* Still attached, and detachable by its owner, once. */
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, PAGE_SIZE), 0);
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, PAGE_SIZE), -EINVAL);
@@ -772,8 +761,8 @@ static void test_detach_errors(struct kunit *test)
 	struct att_ctx c = { .len = BUFSZ };
 
 	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
-	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
-	c.user = new_dp(test, c.buf, BUFSZ, USER_ADSPACE);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	c.user = lw_kunit_attach_dp(test, c.buf, BUFSZ, USER_ADSPACE);
 	KUNIT_EXPECT_EQ(test, run_user(test, detach_errors_fn, &c), 0);
 	wait_windows_gone(test, current->mm);
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c.lw, c.buf, PAGE_SIZE), -EPERM);
@@ -809,13 +798,13 @@ static int thread_exit_fn(struct utask *u)
 	wait_for_completion(&t.ready);
 	KUNIT_EXPECT_EQ(test, t.ret, 0);
 	KUNIT_EXPECT_GT(test,
-			wait_event_timeout(seen.wq,
+			wait_event_timeout(window_wq,
 					   last(&seen.destroyed).seen == 1,
 					   10 * HZ),
 			0L);
 	KUNIT_EXPECT_EQ(test, last(&seen.destroyed).pid, tid);
 	KUNIT_EXPECT_EQ(test, last(&seen.destroyed).count, 3L);
-	KUNIT_EXPECT_EQ(test, last(&seen.misuse).kind, LW_MISUSE_EXIT_LEAK);
+	expect_misuse(test, LW_MISUSE_EXIT_LEAK, 0);
 	KUNIT_EXPECT_EQ(test, last(&seen.misuse).count, 3L);
 	KUNIT_EXPECT_EQ(test, last(&seen.misuse).owner_pid, tid);
 	/* The thread's attachments no longer hold the descriptor. */
@@ -827,10 +816,10 @@ static int thread_exit_fn(struct utask *u)
 static void test_thread_exit_cleanup(struct kunit *test)
 {
 	struct att_ctx c = { .len = BUFSZ };
-	long pins = pins_outstanding();
+	long pins = lw_kunit_pins_outstanding();
 
 	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
-	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
 	KUNIT_EXPECT_EQ(test, run_user(test, thread_exit_fn, &c), 0);
 	expect_baseline(test, pins);
 }
@@ -899,14 +888,14 @@ static int fork_fn(struct utask *u)
 static void test_fork_child_inherits_nothing(struct kunit *test)
 {
 	struct att_ctx c = { .len = BUFSZ };
-	long pins = pins_outstanding();
+	long pins = lw_kunit_pins_outstanding();
 
 	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
-	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
 	KUNIT_EXPECT_EQ(test, run_user(test, fork_fn, &c), 0);
 	KUNIT_EXPECT_EQ(test, last(&seen.destroyed).count, 0L);
-	KUNIT_EXPECT_EQ(test, count_of(&seen.misuse_seen[LW_MISUSE_EXIT_LEAK]),
-			1);
+	KUNIT_EXPECT_EQ(test, misuses(LW_MISUSE_EXIT_LEAK), 1);
+	expect_misuse(test, LW_MISUSE_EXIT_LEAK, 0);
 	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
 	expect_baseline(test, pins);
 }
@@ -949,7 +938,7 @@ static int exec_fn(struct utask *u)
 static void test_exec_releases_everything(struct kunit *test)
 {
 	struct att_ctx c = { .len = BUFSZ };
-	long pins = pins_outstanding();
+	long pins = lw_kunit_pins_outstanding();
 	struct file *f;
 	loff_t pos = 0;
 
@@ -961,12 +950,12 @@ static void test_exec_releases_everything(struct kunit *test)
 	fput(f);
 
 	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
-	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
 	/* CLONE_VFORK returns at the exec; the window went before it. */
 	run_user(test, exec_fn, &c);
 	KUNIT_EXPECT_EQ(test, last(&seen.destroyed).seen, 1);
 	KUNIT_EXPECT_EQ(test, last(&seen.destroyed).count, 2L);
-	KUNIT_EXPECT_EQ(test, last(&seen.misuse).kind, LW_MISUSE_EXIT_LEAK);
+	expect_misuse(test, LW_MISUSE_EXIT_LEAK, 0);
 	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
 	expect_baseline(test, pins);
 }
@@ -1017,7 +1006,7 @@ static void test_window_is_sealed(struct kunit *test)
 	struct att_ctx c = { .len = BUFSZ };
 
 	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
-	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
 	KUNIT_EXPECT_EQ(test, run_user(test, sealed_fn, &c), 0);
 }
 
@@ -1044,7 +1033,8 @@ static int damaged_fn(struct utask *u)
 
 	KUNIT_EXPECT_EQ(test, uread(addr, &byte, 1), -EFAULT);
 	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, 0, 1, &other), -EIO);
-	KUNIT_EXPECT_EQ(test, count_of(&seen.misuse_seen[LW_MISUSE_DAMAGED]), 1);
+	KUNIT_EXPECT_EQ(test, misuses(LW_MISUSE_WINDOW_DAMAGED), 1);
+	expect_misuse(test, LW_MISUSE_WINDOW_DAMAGED, -EIO);
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, PAGE_SIZE), -EIO);
 	KUNIT_EXPECT_EQ(test, xmdetach(c->lw), -EBUSY);
 	return 0;		/* the exit still releases the attachment */
@@ -1054,10 +1044,10 @@ static int damaged_fn(struct utask *u)
 static void test_damaged_window(struct kunit *test)
 {
 	struct att_ctx c = { .len = BUFSZ };
-	long pins = pins_outstanding();
+	long pins = lw_kunit_pins_outstanding();
 
 	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
-	c.lw = new_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
 	KUNIT_EXPECT_EQ(test, run_user(test, damaged_fn, &c), 0);
 	KUNIT_EXPECT_EQ(test, last(&seen.destroyed).count, 1L);
 	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
@@ -1157,19 +1147,6 @@ static int torture_fn(struct utask *u)
 	return 0;
 }
 
-static const void *nthreads_gen_params(const void *prev, char *desc)
-{
-	long n = (long)prev;
-
-	if (n < 0)
-		return NULL;		/* the last one was the CPU count */
-	n = n ? n * 2 : 1;
-	if (n >= num_online_cpus())
-		n = -(long)num_online_cpus();
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "threads=%ld", abs(n));
-	return (void *)n;
-}
-
 /*
  * Threads attach and detach random ranges of three descriptors while the
  * process detaches and re-attaches them, and half the threads exit with
@@ -1178,14 +1155,14 @@ static const void *nthreads_gen_params(const void *prev, char *desc)
  */
 static void test_torture(struct kunit *test)
 {
-	long pins = pins_outstanding();
+	long pins = lw_kunit_pins_outstanding();
 	struct att_ctx c = { .len = BUFSZ };
 	struct torture *t;
 	int i;
 
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, t);
-	t->nthreads = abs((long)test->param_value);
+	t->nthreads = lw_kunit_nthreads(test);
 	t->threads = kunit_kcalloc(test, t->nthreads, sizeof(*t->threads),
 				   GFP_KERNEL);
 	t->dps = kunit_kcalloc(test, NDPS, sizeof(*t->dps), GFP_KERNEL);
@@ -1198,10 +1175,7 @@ static void test_torture(struct kunit *test)
 		xmem_init(&t->dps[i]);
 		KUNIT_ASSERT_EQ(test, xmattach(c.buf, BUFSZ, &t->dps[i],
 					       LW_XMATTACH), 0);
-		KUNIT_ASSERT_EQ(test,
-				kunit_add_action_or_reset(test, detach_action,
-							  &t->dps[i]),
-				0);
+		lw_kunit_detach_at_end(test, &t->dps[i]);
 	}
 	KUNIT_EXPECT_EQ(test, run_user(test, torture_fn, t), 0);
 	wait_windows_gone(test, current->mm);
@@ -1233,40 +1207,24 @@ static struct kunit_case lw_test_cases[] = {
 	KUNIT_CASE(test_exec_releases_everything),
 	KUNIT_CASE(test_window_is_sealed),
 	KUNIT_CASE(test_damaged_window),
-	KUNIT_CASE_PARAM(test_torture, nthreads_gen_params),
+	KUNIT_CASE_PARAM(test_torture, lw_kunit_nthreads_gen_params),
 	{}
 };
 
 static int lw_test_init(struct kunit *test)
 {
-	reset_events();
+	lw_kunit_reset(&seen);
 	return 0;
 }
 
 static int lw_suite_init(struct kunit_suite *suite)
 {
-	spin_lock_init(&seen.lock);
-	init_waitqueue_head(&seen.wq);
-	register_trace_lw_pool_init(probe_pool_init, NULL);
-	register_trace_lw_attach(probe_attach, NULL);
-	register_trace_lw_detach(probe_detach, NULL);
-	register_trace_lw_misuse(probe_misuse, NULL);
-	register_trace_lw_window_create(probe_created, NULL);
-	register_trace_lw_window_destroy(probe_destroyed, NULL);
-	register_trace_lw_flush(probe_flush, NULL);
-	return 0;
+	return lw_kunit_register_probes(lw_probes, ARRAY_SIZE(lw_probes));
 }
 
 static void lw_suite_exit(struct kunit_suite *suite)
 {
-	unregister_trace_lw_flush(probe_flush, NULL);
-	unregister_trace_lw_window_destroy(probe_destroyed, NULL);
-	unregister_trace_lw_window_create(probe_created, NULL);
-	unregister_trace_lw_misuse(probe_misuse, NULL);
-	unregister_trace_lw_detach(probe_detach, NULL);
-	unregister_trace_lw_attach(probe_attach, NULL);
-	unregister_trace_lw_pool_init(probe_pool_init, NULL);
-	tracepoint_synchronize_unregister();
+	lw_kunit_unregister_probes(lw_probes, ARRAY_SIZE(lw_probes));
 }
 
 static struct kunit_suite lw_test_suite = {

@@ -8,8 +8,9 @@
  * nr_foll_pin_acquired/released counters; memlock charges on the user's
  * locked_vm and the mm's pinned_vm.  Tracepoint probes registered in
  * suite_init capture the events, as mm/kfence/kfence_test.c does, and are
- * reset before each test.  Descriptors come from new_dp(), which detaches
- * them when the test ends, so a failed assertion leaves nothing pinned.
+ * reset before each test.  Descriptors come from lw_kunit_alloc_dp(), which
+ * detaches them when the test ends, so a failed assertion leaves nothing
+ * pinned.  That scaffolding is lw_kunit.h's, shared with the other suites.
  */
 
 #include <kunit/test.h>
@@ -31,6 +32,7 @@
 #include <linux/xmem.h>
 #include <trace/events/xmem.h>
 
+#include "lw_kunit.h"
 #include "xmem_internal.h"
 
 #define NPAGES	4
@@ -49,17 +51,14 @@ struct xmem_event {
 	int count;
 };
 
-static struct {
-	spinlock_t lock;	/* protects the events; probes run in any context */
-	struct xmem_event attach, detach, copy, refused;
-} seen;
+static LW_KUNIT_EVENTS(struct xmem_event attach, detach, copy, refused;)
+	seen = LW_KUNIT_EVENTS_INIT(seen);
 
-static void record(struct xmem_event *ev, const void *dp, unsigned long addr,
-		   size_t len, long arg, int err)
+/* Fill in @ev for the current call; seen.lock held. */
+static void fill(struct xmem_event *ev, const void *dp, unsigned long addr,
+		 size_t len, long arg, int err)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&seen.lock, flags);
+	lockdep_assert_held(&seen.lock);
 	ev->dp = dp;
 	ev->addr = addr;
 	ev->len = len;
@@ -68,7 +67,15 @@ static void record(struct xmem_event *ev, const void *dp, unsigned long addr,
 	ev->tgid = current->tgid;
 	ev->pid = current->pid;
 	ev->count++;
-	spin_unlock_irqrestore(&seen.lock, flags);
+}
+
+static void record(struct xmem_event *ev, const void *dp, unsigned long addr,
+		   size_t len, long arg, int err)
+{
+	unsigned long flags = lw_kunit_lock(&seen.lock);
+
+	fill(ev, dp, addr, len, arg, err);
+	lw_kunit_unlock(&seen.lock, flags);
 }
 
 static void probe_attach(void *data, const void *dp, unsigned long addr,
@@ -93,24 +100,24 @@ static void probe_refused(void *data, const void *dp, unsigned long addr,
 			  size_t len, long lw_count, pid_t owner_tgid,
 			  pid_t owner_pid)
 {
-	unsigned long flags;
+	unsigned long flags = lw_kunit_lock(&seen.lock);
 
-	record(&seen.refused, dp, addr, len, lw_count, 0);
-	spin_lock_irqsave(&seen.lock, flags);
+	fill(&seen.refused, dp, addr, len, lw_count, 0);
 	seen.refused.owner_tgid = owner_tgid;
 	seen.refused.owner_pid = owner_pid;
-	spin_unlock_irqrestore(&seen.lock, flags);
+	lw_kunit_unlock(&seen.lock, flags);
 }
+
+static const struct lw_kunit_probe xmem_probes[] = {
+	LW_KUNIT_PROBE(xmem_attach, probe_attach),
+	LW_KUNIT_PROBE(xmem_detach, probe_detach),
+	LW_KUNIT_PROBE(xmem_copy, probe_copy),
+	LW_KUNIT_PROBE(xmem_detach_refused, probe_refused),
+};
 
 static struct xmem_event last(struct xmem_event *ev)
 {
-	struct xmem_event copy;
-	unsigned long flags;
-
-	spin_lock_irqsave(&seen.lock, flags);
-	copy = *ev;
-	spin_unlock_irqrestore(&seen.lock, flags);
-	return copy;
+	return lw_kunit_read(&seen, *ev);
 }
 
 static void expect_event(struct kunit *test, struct xmem_event *ev,
@@ -151,58 +158,6 @@ static unsigned long user_buf(struct kunit *test, size_t len)
 static u8 pattern_at(size_t i)
 {
 	return i * 7 + 3;
-}
-
-/*
- * Pins outstanding system-wide: the node counters plus every CPU's unfolded
- * delta.  Read until two reads agree, so a concurrent fold is not counted
- * twice.  Nothing else pins pages while the suite runs.
- */
-static long pins_outstanding(void)
-{
-	long prev, sum = LONG_MIN;
-	int nid, cpu, tries = 0;
-
-	do {
-		prev = sum;
-		sum = 0;
-		for_each_node_state(nid, N_MEMORY) {
-			struct pglist_data *pgdat = NODE_DATA(nid);
-
-			sum += atomic_long_read(&pgdat->vm_stat[NR_FOLL_PIN_ACQUIRED]);
-			sum -= atomic_long_read(&pgdat->vm_stat[NR_FOLL_PIN_RELEASED]);
-			for_each_possible_cpu(cpu) {
-				struct per_cpu_nodestat *p;
-
-				p = per_cpu_ptr(pgdat->per_cpu_nodestats, cpu);
-				sum += READ_ONCE(p->vm_node_stat_diff[NR_FOLL_PIN_ACQUIRED]);
-				sum -= READ_ONCE(p->vm_node_stat_diff[NR_FOLL_PIN_RELEASED]);
-			}
-		}
-	} while (sum != prev && ++tries < 100);
-	return sum;
-}
-
-static void detach_if_attached(void *arg)
-{
-	struct xmem *dp = arg;
-
-	if (READ_ONCE(dp->aspace_id) != XMEM_INVAL)
-		xmdetach(dp);
-}
-
-/*
- * A free descriptor that outlives the test thread and is detached when the
- * test ends, so an assertion that aborts a test leaves nothing pinned.
- */
-static struct xmem *new_dp(struct kunit *test)
-{
-	struct xmem *dp = kunit_kzalloc(test, sizeof(*dp), GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, dp);
-	xmem_init(dp);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, detach_if_attached, dp), 0);
-	return dp;
 }
 
 static struct xmem_obj *obj_of(struct xmem *dp)
@@ -252,15 +207,15 @@ static void test_attach_null_descriptor(struct kunit *test)
 static void test_attach_descriptor_in_use(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	struct xmem *dp = new_dp(test), before;
-	long pins = pins_outstanding();
+	struct xmem *dp = lw_kunit_alloc_dp(test), before;
+	long pins = lw_kunit_pins_outstanding();
 
 	dp->aspace_id = XMEM_PROC;
 	dp->vaddr = 0x1234;
 	before = *dp;
 	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), -EBUSY);
 	KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
 	expect_event(test, &seen.attach, dp, addr, BUFSZ, LW_XMATTACH, -EBUSY);
 
 	/* An attached descriptor is in use too. */
@@ -275,7 +230,7 @@ static void test_attach_descriptor_in_use(struct kunit *test)
 static void test_attach_bad_count(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	struct xmem *dp = new_dp(test), before;
+	struct xmem *dp = lw_kunit_alloc_dp(test), before;
 
 	before = *dp;
 	KUNIT_EXPECT_EQ(test, xmattach(addr, 0, dp, LW_XMATTACH), -EINVAL);
@@ -291,7 +246,7 @@ static void test_attach_bad_segflag(struct kunit *test)
 {
 	static const int bad[] = { USERI_ADSPACE, UIO_XMEM, 5, -1, 0x104 };
 	unsigned long addr = user_buf(test, BUFSZ);
-	struct xmem *dp = new_dp(test), before;
+	struct xmem *dp = lw_kunit_alloc_dp(test), before;
 	int i;
 
 	before = *dp;
@@ -305,8 +260,8 @@ static void test_attach_bad_segflag(struct kunit *test)
 static void test_attach_unmapped_range(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, 3 * PAGE_SIZE);
-	long pins = pins_outstanding();
-	struct xmem *dp = new_dp(test), before;
+	long pins = lw_kunit_pins_outstanding();
+	struct xmem *dp = lw_kunit_alloc_dp(test), before;
 
 	/* A hole in the middle of the range. */
 	KUNIT_ASSERT_EQ(test, vm_munmap(addr + PAGE_SIZE, PAGE_SIZE), 0);
@@ -320,7 +275,7 @@ static void test_attach_unmapped_range(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xmattach(TASK_SIZE - PAGE_SIZE, 2 * PAGE_SIZE, dp,
 				       USER_ADSPACE), -EFAULT);
 	KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
 	expect_event(test, &seen.attach, dp, TASK_SIZE - PAGE_SIZE, 2 * PAGE_SIZE,
 		     USER_ADSPACE, -EFAULT);
 }
@@ -328,7 +283,7 @@ static void test_attach_unmapped_range(struct kunit *test)
 static void test_attach_without_mm(struct kunit *test)
 {
 	static u8 kbuf[64];
-	struct xmem *dp = new_dp(test);
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 
 	/* A kthread that never mapped anything has no user address space. */
 	KUNIT_ASSERT_NULL(test, current->mm);
@@ -345,7 +300,7 @@ static void test_attach_without_mm(struct kunit *test)
 static void test_attach_sys_not_kernel_memory(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	struct xmem *dp = new_dp(test), before;
+	struct xmem *dp = lw_kunit_alloc_dp(test), before;
 	void *vbuf;
 
 	before = *dp;
@@ -369,7 +324,7 @@ static u8 xmem_test_data[3 * 64];
 
 static void test_sys_static_and_readonly_memory(struct kunit *test)
 {
-	struct xmem *dp = new_dp(test);
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 	u8 buf[8] = { 0xee };
 	int ret;
 
@@ -404,10 +359,10 @@ static void test_lw_pins_and_unpins(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ + PAGE_SIZE);
 	unsigned long start = addr + 100;	/* straddles NPAGES + 1 pages */
-	long pins = pins_outstanding();
+	long pins = lw_kunit_pins_outstanding();
 	struct page *pages[NPAGES + 1];
 	struct xmem_obj *obj;
-	struct xmem *dp = new_dp(test);
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 	int i;
 
 	KUNIT_ASSERT_EQ(test, xmattach(start, BUFSZ, dp, LW_XMATTACH), 0);
@@ -422,7 +377,7 @@ static void test_lw_pins_and_unpins(struct kunit *test)
 	obj = obj_of(dp);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	KUNIT_ASSERT_EQ(test, obj->nr_pages, NPAGES + 1);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins + NPAGES + 1);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins + NPAGES + 1);
 	for (i = 0; i <= NPAGES; i++) {
 		pages[i] = obj->pages[i];
 		KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(page_folio(pages[i])));
@@ -431,7 +386,7 @@ static void test_lw_pins_and_unpins(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 	expect_event(test, &seen.detach, dp, start, BUFSZ, LW_XMATTACH, 0);
 	expect_free(test, dp);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
 	/* Still mapped in the test's mm, so still allocated: no pin left. */
 	for (i = 0; i <= NPAGES; i++)
 		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(pages[i])));
@@ -440,13 +395,13 @@ static void test_lw_pins_and_unpins(struct kunit *test)
 static void test_usr_does_not_pin(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	long pins = pins_outstanding();
-	struct xmem *dp = new_dp(test);
+	long pins = lw_kunit_pins_outstanding();
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 
 	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, USER_ADSPACE), 0);
 	KUNIT_EXPECT_EQ(test, dp->aspace_id, XMEM_PROC);
 	KUNIT_EXPECT_EQ(test, dp->xmemflags, 0);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0);
 	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 	expect_free(test, dp);
@@ -456,7 +411,7 @@ static void test_lw_memlock_charge_returned(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
 	struct user_struct *user = current_user();
-	struct xmem *dp = new_dp(test);
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 	/* No ASSERT from here to revert_creds(). */
 	const struct cred *old = drop_ipc_lock(test);
 	long locked = atomic_long_read(&user->locked_vm);
@@ -475,11 +430,12 @@ static void test_lw_memlock_over_limit(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
 	struct user_struct *user = current_user();
-	struct xmem *dp = new_dp(test), *dp2 = new_dp(test), before;
+	struct xmem *dp = lw_kunit_alloc_dp(test), before;
+	struct xmem *dp2 = lw_kunit_alloc_dp(test);
 	/* No ASSERT from here to revert_creds(). */
 	const struct cred *old = drop_ipc_lock(test);
 	long locked = atomic_long_read(&user->locked_vm);
-	long pins = pins_outstanding();
+	long pins = lw_kunit_pins_outstanding();
 
 	set_memlock_limit((locked + NPAGES - 1) << PAGE_SHIFT);
 	before = *dp;
@@ -487,7 +443,7 @@ static void test_lw_memlock_over_limit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
 	expect_event(test, &seen.attach, dp, addr, BUFSZ, LW_XMATTACH, -ENOMEM);
 
 	/* The limit is cumulative over the user's descriptors. */
@@ -505,7 +461,7 @@ static void test_lw_cap_ipc_lock_not_charged(struct kunit *test)
 	unsigned long addr = user_buf(test, BUFSZ);
 	struct user_struct *user = current_user();
 	long locked = atomic_long_read(&user->locked_vm);
-	struct xmem *dp = new_dp(test);
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 
 	/* KUnit threads run with full capabilities. */
 	KUNIT_ASSERT_TRUE(test, capable(CAP_IPC_LOCK));
@@ -521,7 +477,7 @@ static void test_lw_readonly_range(struct kunit *test)
 {
 	unsigned long addr;
 	u8 buf[16], zero[16] = { };
-	struct xmem *dp = new_dp(test);
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 
 	addr = kunit_vm_mmap(test, NULL, 0, BUFSZ, PROT_READ,
 			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
@@ -546,7 +502,7 @@ static void test_lw_readonly_range(struct kunit *test)
  */
 static void test_lw_fatal_signal_unwinds(struct kunit *test)
 {
-	struct xmem *dp = new_dp(test), before;
+	struct xmem *dp = lw_kunit_alloc_dp(test), before;
 	unsigned long addr;
 	long pins;
 	u8 b = 1;
@@ -556,7 +512,7 @@ static void test_lw_fatal_signal_unwinds(struct kunit *test)
 			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
 	KUNIT_ASSERT_NE(test, addr, 0);
 	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)addr, &b, 1), 0);
-	pins = pins_outstanding();
+	pins = lw_kunit_pins_outstanding();
 	before = *dp;
 
 	allow_signal(SIGKILL);
@@ -567,7 +523,7 @@ static void test_lw_fatal_signal_unwinds(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, ret, -EINTR);
 	KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0);
 }
 
@@ -577,7 +533,7 @@ static void test_lw_fatal_signal_unwinds(struct kunit *test)
  */
 static void test_lw_enomem_unwinds_charge(struct kunit *test)
 {
-	struct xmem *dp = new_dp(test), before;
+	struct xmem *dp = lw_kunit_alloc_dp(test), before;
 	unsigned long addr, len = 1UL << 40;
 
 	addr = kunit_vm_mmap(test, NULL, 0, len, PROT_READ,
@@ -636,7 +592,7 @@ static void test_lw_pages_outlive_owner(struct kunit *test)
 {
 	struct owner_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	unsigned long timeout = jiffies + 10 * HZ;
-	long pins = pins_outstanding();
+	long pins = lw_kunit_pins_outstanding();
 	struct task_struct *owner;
 	struct mm_struct *mm;
 	u8 *buf;
@@ -665,14 +621,14 @@ static void test_lw_pages_outlive_owner(struct kunit *test)
 		usleep_range(1000, 2000);
 	KUNIT_EXPECT_EQ(test, atomic_read(&mm->mm_users), 0);
 
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins + NPAGES);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins + NPAGES);
 	KUNIT_EXPECT_EQ(test, xmemin(ctx->addr + 1, buf, BUFSZ - 1, &ctx->dp), 0);
 	for (i = 0; i < BUFSZ - 1; i++)
 		if (buf[i] != pattern_at(i + 1))
 			break;
 	KUNIT_EXPECT_EQ(test, i, BUFSZ - 1);
 	KUNIT_EXPECT_EQ(test, xmdetach(&ctx->dp), 0);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
 
 	if (!ctx->uret) {
 		KUNIT_EXPECT_EQ(test, xmemin(ctx->addr + PAGE_SIZE, buf, 1, &ctx->udp),
@@ -687,7 +643,7 @@ static void test_lw_pages_outlive_owner(struct kunit *test)
 
 static void test_detach_not_attached(struct kunit *test)
 {
-	struct xmem *dp = new_dp(test);
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 
 	KUNIT_EXPECT_EQ(test, xmdetach(NULL), -EINVAL);
 	expect_event(test, &seen.detach, NULL, 0, 0, -1, -EINVAL);
@@ -699,7 +655,7 @@ static void test_detach_not_attached(struct kunit *test)
 static void test_detach_twice(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	struct xmem *dp = new_dp(test);
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 
 	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
 	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
@@ -712,7 +668,7 @@ static void test_reuse_after_detach(struct kunit *test)
 	unsigned long addr = user_buf(test, BUFSZ);
 	static const int segflags[] = { LW_XMATTACH, USER_ADSPACE, LW_XMATTACH };
 	u8 b;
-	struct xmem *dp = new_dp(test);
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(segflags); i++) {
@@ -727,9 +683,9 @@ static void test_reuse_after_detach(struct kunit *test)
 static void test_detach_busy_while_lw_attached(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	long pins = pins_outstanding();
+	long pins = lw_kunit_pins_outstanding();
 	struct xmem_obj *obj, *obj2;
-	struct xmem *dp = new_dp(test), before;
+	struct xmem *dp = lw_kunit_alloc_dp(test), before;
 	int refused;
 	u8 b;
 
@@ -749,7 +705,7 @@ static void test_detach_busy_while_lw_attached(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, last(&seen.refused).owner_pid, current->pid);
 	expect_event(test, &seen.detach, dp, addr, BUFSZ, LW_XMATTACH, -EBUSY);
 	/* Still attached, still pinned, still usable. */
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins + NPAGES);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins + NPAGES);
 	KUNIT_EXPECT_EQ(test, xmemin(addr + 5, &b, 1, dp), 0);
 	KUNIT_EXPECT_EQ(test, b, pattern_at(5));
 
@@ -758,7 +714,7 @@ static void test_detach_busy_while_lw_attached(struct kunit *test)
 	expect_event(test, &seen.refused, dp, addr, BUFSZ, 1, 0);
 	xmem_lw_put(obj);
 	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
 	/* A detached descriptor takes no new attachment. */
 	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(dp)), -EINVAL);
 }
@@ -767,7 +723,7 @@ static void test_lw_get_needs_lw_descriptor(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
 	static u8 kbuf[32];
-	struct xmem *dp = new_dp(test);
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 
 	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(dp)), -EINVAL);
 	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, USER_ADSPACE), 0);
@@ -797,7 +753,7 @@ static void test_flush_fn(struct xmem_flush *flush)
 static void test_deferred_flush_runs_before_unpin(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	struct xmem *dp = new_dp(test);
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 	struct test_flush a = { }, b = { };
 	struct xmem_obj *obj;
 
@@ -838,20 +794,20 @@ static void test_deferred_flush_runs_before_unpin(struct kunit *test)
 static void test_lw_rdonly_on_request(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	long pins = pins_outstanding();
-	struct xmem *dp = new_dp(test);
+	long pins = lw_kunit_pins_outstanding();
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 	u8 b = 0;
 
 	KUNIT_ASSERT_EQ(test, xmem_attach_lw(addr, BUFSZ, dp, true), 0);
 	expect_event(test, &seen.attach, dp, addr, BUFSZ, LW_XMATTACH, 0);
 	KUNIT_EXPECT_EQ(test, dp->xmemflags, XMEM_LW | XMEM_RDONLY);
 	KUNIT_EXPECT_FALSE(test, obj_of(dp)->writable);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins + NPAGES);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins + NPAGES);
 	KUNIT_EXPECT_EQ(test, xmemin(addr + 5, &b, 1, dp), 0);
 	KUNIT_EXPECT_EQ(test, b, pattern_at(5));
 	KUNIT_EXPECT_EQ(test, xmemout(&b, addr, 1, dp), -EACCES);
 	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
 
 	/* Not asked for: the same writable range gives a writable descriptor. */
 	KUNIT_ASSERT_EQ(test, xmem_attach_lw(addr, BUFSZ, dp, false), 0);
@@ -862,7 +818,7 @@ static void test_lw_rdonly_on_request(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xmem_attach_lw(addr, 0, dp, true), -EINVAL);
 	KUNIT_EXPECT_EQ(test, xmem_attach_lw(PAGE_SIZE, BUFSZ, dp, true), -EFAULT);
 	expect_free(test, dp);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
 }
 
 static struct {
@@ -875,14 +831,14 @@ static void orphan_release(struct xmem *dp)
 {
 	orphan_released.dp = dp;
 	orphan_released.calls++;
-	orphan_released.pins = pins_outstanding();
+	orphan_released.pins = lw_kunit_pins_outstanding();
 }
 
 static void test_orphan_idle_detaches_now(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	long pins = pins_outstanding();
-	struct xmem *dp = new_dp(test);
+	long pins = lw_kunit_pins_outstanding();
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 
 	memset(&orphan_released, 0, sizeof(orphan_released));
 	KUNIT_EXPECT_EQ(test, xmem_detach_orphan(dp, orphan_release), -EINVAL);
@@ -909,8 +865,8 @@ static void test_orphan_idle_detaches_now(struct kunit *test)
 static void test_orphan_released_by_last_detach(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	long pins = pins_outstanding();
-	struct xmem *dp = new_dp(test);
+	long pins = lw_kunit_pins_outstanding();
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 	struct xmem_obj *obj, *obj2;
 	struct test_flush f = { };
 	int refused;
@@ -932,7 +888,7 @@ static void test_orphan_released_by_last_detach(struct kunit *test)
 	expect_event(test, &seen.refused, dp, addr, BUFSZ, 2, 0);
 	expect_event(test, &seen.detach, dp, addr, BUFSZ, LW_XMATTACH, -EBUSY);
 	KUNIT_EXPECT_EQ(test, orphan_released.calls, 0);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins + NPAGES);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins + NPAGES);
 	/* Handed over: no new attachment, and xmdetach() has nothing to take. */
 	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(dp)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, xmdetach(dp), -EINVAL);
@@ -942,7 +898,7 @@ static void test_orphan_released_by_last_detach(struct kunit *test)
 	xmem_lw_put(obj2);
 	KUNIT_EXPECT_EQ(test, orphan_released.calls, 0);
 	KUNIT_EXPECT_EQ(test, f.runs, 0);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins + NPAGES);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins + NPAGES);
 	xmem_lw_put(obj);
 	KUNIT_EXPECT_EQ(test, f.runs, 1);
 	KUNIT_EXPECT_TRUE(test, f.pinned_when_run);
@@ -962,19 +918,6 @@ static void test_orphan_released_by_last_detach(struct kunit *test)
  * descriptor, xmdetach() must only succeed with none outstanding, and every
  * pin must come back.  Parameterised by thread count, as kcsan_test does.
  */
-static const void *nthreads_gen_params(const void *prev, char *desc)
-{
-	long n = (long)prev;
-
-	if (n < 0)
-		return NULL;		/* the last one was the CPU count */
-	n = n ? n * 2 : 1;
-	if (n >= num_online_cpus())
-		n = -(long)num_online_cpus();
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "threads=%ld", abs(n));
-	return (void *)n;
-}
-
 struct race_ctx {
 	struct xmem dp;
 	atomic_long_t gets;
@@ -1007,9 +950,9 @@ static int race_getter(void *arg)
 
 static void test_detach_races_lw_attach(struct kunit *test)
 {
-	long i, n = abs((long)test->param_value), busy = 0;
+	long i, n = lw_kunit_nthreads(test), busy = 0;
 	unsigned long addr = user_buf(test, BUFSZ);
-	long pins = pins_outstanding();
+	long pins = lw_kunit_pins_outstanding();
 	struct task_struct **threads;
 	struct race_ctx *ctx;
 	int round, ret;
@@ -1051,7 +994,7 @@ static void test_detach_races_lw_attach(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->bad), 0);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&ctx->gets), 0);
-	KUNIT_EXPECT_EQ(test, pins_outstanding(), pins);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
 	expect_free(test, &ctx->dp);
 	if (ctx->dp.aspace_id != XMEM_INVAL)
 		xmdetach(&ctx->dp);	/* after a failure: leave nothing pinned */
@@ -1102,7 +1045,7 @@ static void test_copy_round_trip(struct kunit *test)
 	int segflag = *(const int *)test->param_value;
 	u8 *buf, *back;
 	unsigned long addr;
-	struct xmem *dp = new_dp(test);
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 	int i, j;
 	size_t k;
 
@@ -1153,7 +1096,7 @@ static void test_copy_out_of_range(struct kunit *test)
 {
 	int segflag = *(const int *)test->param_value;
 	unsigned long addr;
-	struct xmem *dp = new_dp(test);
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 	u8 buf[16];
 
 	addr = attach_pattern(test, dp, segflag);
@@ -1240,7 +1183,7 @@ static void test_copy_from_hardirq(struct kunit *test)
 static void test_copy_user_owner_gone(struct kunit *test)
 {
 	unsigned long addr = user_buf(test, BUFSZ);
-	struct xmem *dp = new_dp(test);
+	struct xmem *dp = lw_kunit_alloc_dp(test);
 	u8 b;
 
 	/* USER_ADSPACE pins nothing: an unmapped range is an error at copy time. */
@@ -1281,7 +1224,8 @@ static struct kunit_case xmem_test_cases[] = {
 	KUNIT_CASE(test_lw_rdonly_on_request),
 	KUNIT_CASE(test_orphan_idle_detaches_now),
 	KUNIT_CASE(test_orphan_released_by_last_detach),
-	KUNIT_CASE_PARAM(test_detach_races_lw_attach, nthreads_gen_params),
+	KUNIT_CASE_PARAM(test_detach_races_lw_attach,
+			 lw_kunit_nthreads_gen_params),
 	KUNIT_CASE_PARAM(test_copy_round_trip, copy_segflag_gen_params),
 	KUNIT_CASE_PARAM(test_copy_out_of_range, copy_segflag_gen_params),
 	KUNIT_CASE_PARAM(test_copy_from_hardirq, copy_segflag_gen_params),
@@ -1292,34 +1236,18 @@ static struct kunit_case xmem_test_cases[] = {
 /* Each test sees only its own events. */
 static int xmem_test_init(struct kunit *test)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&seen.lock, flags);
-	memset(&seen.attach, 0, sizeof(seen.attach));
-	memset(&seen.detach, 0, sizeof(seen.detach));
-	memset(&seen.copy, 0, sizeof(seen.copy));
-	memset(&seen.refused, 0, sizeof(seen.refused));
-	spin_unlock_irqrestore(&seen.lock, flags);
+	lw_kunit_reset(&seen);
 	return 0;
 }
 
 static int xmem_suite_init(struct kunit_suite *suite)
 {
-	spin_lock_init(&seen.lock);
-	register_trace_xmem_attach(probe_attach, NULL);
-	register_trace_xmem_detach(probe_detach, NULL);
-	register_trace_xmem_copy(probe_copy, NULL);
-	register_trace_xmem_detach_refused(probe_refused, NULL);
-	return 0;
+	return lw_kunit_register_probes(xmem_probes, ARRAY_SIZE(xmem_probes));
 }
 
 static void xmem_suite_exit(struct kunit_suite *suite)
 {
-	unregister_trace_xmem_detach_refused(probe_refused, NULL);
-	unregister_trace_xmem_copy(probe_copy, NULL);
-	unregister_trace_xmem_detach(probe_detach, NULL);
-	unregister_trace_xmem_attach(probe_attach, NULL);
-	tracepoint_synchronize_unregister();
+	lw_kunit_unregister_probes(xmem_probes, ARRAY_SIZE(xmem_probes));
 }
 
 static struct kunit_suite xmem_test_suite = {

@@ -40,8 +40,10 @@
  *    raw spinlock, always taken with interrupts disabled) guards the
  *    stack of free indices and the counters.  It may be taken while a
  *    pcp->lock is held (refill, drain), never the other way round.
- *  - pool->grow_mutex serialises ldata_grow() and ldata_destroy() against
- *    each other, and the mapping of a sub-pool's pages.  pool->capacity
+ *  - pool->grow_mutex serialises everything that maps or unmaps a
+ *    sub-pool's pages: ldata_grow(), the first grow in ldata_create() and
+ *    the teardown of the pool.  (ldata_destroy() against anything else is
+ *    the caller's business: nothing may use a pool being destroyed.)  pool->capacity
  *    (every sub-pool has the same) is raised once all the new pages are
  *    mapped, before any new element is handed out, and read with
  *    READ_ONCE() by the pointer check: an index below it is an element.
@@ -96,7 +98,7 @@ enum ldata_state {
 struct ldata_pcp {
 	raw_spinlock_t lock;
 	unsigned int count;		/* free indices in idx[]; pcp->lock */
-	int sp;				/* sub-pool of those indices; pcp->lock */
+	int spi;			/* sub-pool of those indices; pcp->lock */
 	int home;			/* sub-pool of cpu_to_mem(); fixed */
 	u32 idx[LDATA_PCP_MAX];		/* pcp->lock */
 };
@@ -134,7 +136,7 @@ struct ldata {
 	kkey_t kkey;
 	unsigned int id;
 	unsigned long caller;
-	struct mutex grow_mutex;	/* ldata_grow() against ldata_destroy() */
+	struct mutex grow_mutex;	/* maps and unmaps sub-pool pages */
 	struct list_head list;		/* ldata_pools; ldata_lock, RCU */
 	struct dentry *dentry;
 	struct rcu_head rcu;
@@ -163,26 +165,31 @@ static inline int ldata_sp_nid(struct ldata *pool, int spi)
 }
 
 /*
- * ldata_lookup - the sub-pool and index of @elem, or -LDATA_MISUSE_* when
- * it is not an element of @pool.  Arithmetic only: @elem is never read.
+ * ldata_lookup - find the sub-pool (*@spi) and index (*@idx) of @elem.
+ * Returns false, with why in *@why, when it is not an element of @pool.
+ * Arithmetic only: @elem is never read.
  */
-static inline int ldata_lookup(struct ldata *pool, const void *elem, u32 *idx)
+static inline bool ldata_lookup(struct ldata *pool, const void *elem,
+				int *spi, u32 *idx,
+				enum ldata_misuse_kind *why)
 {
 	unsigned long off = (unsigned long)elem - pool->base;
-	unsigned int spi;
 	u32 in, i;
 
+	*why = LDATA_MISUSE_FOREIGN_FREE;
 	if (unlikely(off >= pool->len))
-		return -LDATA_MISUSE_FOREIGN;
-	spi = off >> pool->span_shift;
+		return false;
 	in = off & ((1UL << pool->span_shift) - 1);
 	i = reciprocal_divide(in, pool->recip);
-	if (unlikely(i * pool->stride != in))
-		return -LDATA_MISUSE_MISALIGNED;
+	if (unlikely(i * pool->stride != in)) {
+		*why = LDATA_MISUSE_MISALIGNED_FREE;
+		return false;
+	}
 	if (unlikely(i >= READ_ONCE(pool->capacity)))
-		return -LDATA_MISUSE_FOREIGN;
+		return false;
+	*spi = off >> pool->span_shift;
 	*idx = i;
-	return spi;
+	return true;
 }
 
 /* The pool whose reservation holds @elem, for a refused free; RCU. */
@@ -198,9 +205,9 @@ static struct ldata *ldata_owner(const void *elem)
 }
 
 static const char * const ldata_misuse_names[] = {
-	[LDATA_MISUSE_FOREIGN] = "not an element of any pool",
+	[LDATA_MISUSE_FOREIGN_FREE] = "not an element of any pool",
 	[LDATA_MISUSE_WRONG_POOL] = "a pointer into another pool",
-	[LDATA_MISUSE_MISALIGNED] = "not the start of an element",
+	[LDATA_MISUSE_MISALIGNED_FREE] = "not the start of an element",
 	[LDATA_MISUSE_DOUBLE_FREE] = "already free",
 };
 
@@ -209,11 +216,12 @@ static const char * const ldata_misuse_names[] = {
  * @kind: an ldata_misuse event every time, a warning once.
  */
 static noinline void ldata_refuse(struct ldata *pool, const void *elem,
-				  int kind, int spi, unsigned long ip)
+				  enum ldata_misuse_kind kind, int spi,
+				  unsigned long ip)
 {
 	struct ldata *owner = NULL;
 
-	if (kind == LDATA_MISUSE_FOREIGN) {
+	if (kind == LDATA_MISUSE_FOREIGN_FREE) {
 		rcu_read_lock();
 		owner = ldata_owner(elem);
 		if (owner == pool)
@@ -264,21 +272,24 @@ static void ldata_sp_put(struct ldata_subpool *sp, const u32 *idx,
 	raw_spin_unlock_irqrestore(&sp->lock, flags);
 }
 
-/* Move the @n oldest indices of @pcp (locked) back to their sub-pool. */
+/* Move the @n oldest indices of @pcp back to their sub-pool. */
 static void ldata_pcp_drain(struct ldata *pool, struct ldata_pcp *pcp,
 			    unsigned int n)
 {
-	ldata_sp_put(ldata_sp(pool, pcp->sp), pcp->idx, n);
+	lockdep_assert_held(&pcp->lock);
+	ldata_sp_put(ldata_sp(pool, pcp->spi), pcp->idx, n);
 	pcp->count -= n;
 	memmove(pcp->idx, &pcp->idx[n], pcp->count * sizeof(pcp->idx[0]));
 }
 
 /*
  * ldata_reclaim - move every element of sub-pool @spi cached by any CPU
- * back to the sub-pool.  Called with no pcp->lock held.  A caller that
- * holds no lock and runs with interrupts on (preemptible()) waits for a
- * busy cache; any other skips it: it may have interrupted that cache's
- * holder, or hold a lock that an interrupt of the holder is waiting for.
+ * back to the sub-pool.  Called with no pcp->lock held by the caller
+ * (lockdep cannot check that: an interrupt may run this on top of a task
+ * that holds its CPU's).  A caller that holds no lock and runs with
+ * interrupts on (preemptible()) waits for a busy cache; any other skips
+ * it: it may have interrupted that cache's holder, or hold a lock that an
+ * interrupt of the holder is waiting for.
  */
 static void ldata_reclaim(struct ldata *pool, int spi)
 {
@@ -290,7 +301,7 @@ static void ldata_reclaim(struct ldata *pool, int spi)
 		struct ldata_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
 
 		/* A hint only: checked again under the lock. */
-		if (!data_race(pcp->count) || data_race(pcp->sp) != spi)
+		if (!data_race(pcp->count) || data_race(pcp->spi) != spi)
 			continue;
 		if (may_wait) {
 			raw_spin_lock_irqsave(&pcp->lock, flags);
@@ -301,7 +312,7 @@ static void ldata_reclaim(struct ldata *pool, int spi)
 				continue;
 			}
 		}
-		if (pcp->sp == spi && pcp->count)
+		if (pcp->spi == spi && pcp->count)
 			ldata_pcp_drain(pool, pcp, pcp->count);
 		raw_spin_unlock_irqrestore(&pcp->lock, flags);
 	}
@@ -336,9 +347,11 @@ static void *ldata_alloc_refill(struct ldata *pool, struct ldata_pcp *pcp,
 {
 	unsigned int n;
 
+	lockdep_assert_held(&pcp->lock);
+
 	if (pcp->count)
 		ldata_pcp_drain(pool, pcp, pcp->count);
-	pcp->sp = spi;
+	pcp->spi = spi;
 	n = ldata_sp_take(ldata_sp(pool, spi), pcp->idx, LDATA_PCP_BATCH);
 	if (n) {
 		pcp->count = n - 1;
@@ -374,7 +387,7 @@ void *ldata_alloc(ldata_t pool)
 	if (unlikely(spi < 0))
 		goto out;
 	if (raw_spin_trylock(&pcp->lock)) {
-		if (likely(pcp->sp == spi && pcp->count)) {
+		if (likely(pcp->spi == spi && pcp->count)) {
 			idx = pcp->idx[--pcp->count];
 			raw_spin_unlock(&pcp->lock);
 			elem = ldata_elem(pool, spi, idx);
@@ -385,8 +398,11 @@ void *ldata_alloc(ldata_t pool)
 		elem = ldata_alloc_slow(pool, spi);
 	}
 	if (IS_ENABLED(CONFIG_LDATA_DEBUG) && elem) {
-		ldata_lookup(pool, elem, &idx);
-		WARN_ON_ONCE(!ldata_debug_move(ldata_sp(pool, spi), idx,
+		enum ldata_misuse_kind why;
+		int at;
+
+		WARN_ON_ONCE(!ldata_lookup(pool, elem, &at, &idx, &why) ||
+			     !ldata_debug_move(ldata_sp(pool, at), idx,
 					       LDATA_FREE, LDATA_ALLOCATED));
 	}
 out:
@@ -414,15 +430,15 @@ EXPORT_SYMBOL_GPL(ldata_alloc);
  */
 void ldata_free(ldata_t pool, void *elem)
 {
+	enum ldata_misuse_kind why;
 	struct ldata_pcp *pcp;
 	u32 idx;
 	int spi;
 
 	if (unlikely(!elem))
 		return;
-	spi = ldata_lookup(pool, elem, &idx);
-	if (unlikely(spi < 0)) {
-		ldata_refuse(pool, elem, -spi, -1, _RET_IP_);
+	if (unlikely(!ldata_lookup(pool, elem, &spi, &idx, &why))) {
+		ldata_refuse(pool, elem, why, -1, _RET_IP_);
 		return;
 	}
 	if (unlikely(!ldata_debug_move(ldata_sp(pool, spi), idx,
@@ -437,8 +453,8 @@ void ldata_free(ldata_t pool, void *elem)
 
 	pcp = raw_cpu_ptr(pool->pcp);
 	/* Unlocked peek at the cache's node, checked again under the lock. */
-	if (data_race(pcp->sp) == spi && raw_spin_trylock(&pcp->lock)) {
-		if (likely(pcp->sp == spi)) {
+	if (data_race(pcp->spi) == spi && raw_spin_trylock(&pcp->lock)) {
+		if (likely(pcp->spi == spi)) {
 			if (unlikely(pcp->count == LDATA_PCP_MAX))
 				ldata_pcp_drain(pool, pcp, LDATA_PCP_BATCH);
 			pcp->idx[pcp->count++] = idx;
@@ -473,6 +489,7 @@ static void ldata_sp_unmap(struct ldata *pool, struct ldata_subpool *sp,
 	unsigned long last = sp->mapped >> PAGE_SHIFT;
 	unsigned long i;
 
+	lockdep_assert_held(&pool->grow_mutex);
 	if (first >= last)
 		return;
 	vm_area_unmap_pages(pool->area, sp->start + from,
@@ -497,6 +514,7 @@ static int ldata_sp_map(struct ldata *pool, struct ldata_subpool *sp,
 	unsigned long i, first = old >> PAGE_SHIFT;
 	int err;
 
+	lockdep_assert_held(&pool->grow_mutex);
 	if (end <= old)
 		return 0;	/* the new elements fit in mapped pages */
 	for (i = first; i < end >> PAGE_SHIFT; i++) {
@@ -542,13 +560,14 @@ static void ldata_sp_commit(struct ldata_subpool *sp, long capacity)
 
 /*
  * ldata_grow_locked - give every sub-pool @count more elements, or none.
- * Caller holds grow_mutex and has checked @count.
+ * The caller has checked @count.
  */
 static int ldata_grow_locked(struct ldata *pool, long count)
 {
 	long old = ldata_sp(pool, 0)->capacity, capacity = old + count;
 	int i, err = 0;
 
+	lockdep_assert_held(&pool->grow_mutex);
 	for (i = 0; i < pool->nr_sp; i++) {
 		err = ldata_sp_map(pool, ldata_sp(pool, i), capacity);
 		if (err)
@@ -658,14 +677,20 @@ static void ldata_sp_destroy(struct ldata *pool, struct ldata_subpool *sp)
 	kfree(sp);
 }
 
-/* Everything of @pool but its registration; pages must be unmapped. */
-static void ldata_free_pool(struct ldata *pool)
+/*
+ * Free everything of @pool but its registration: the sub-pools with their
+ * pages, the reservation, the caches, and the pool itself after RCU.
+ */
+static void ldata_pool_teardown(struct ldata *pool)
 {
 	int i;
 
+	mutex_lock(&pool->grow_mutex);
 	for (i = 0; i < pool->nr_sp; i++)
 		if (pool->sp[i])
 			ldata_sp_destroy(pool, pool->sp[i]);
+	mutex_unlock(&pool->grow_mutex);
+	mutex_destroy(&pool->grow_mutex);
 	if (pool->area)
 		free_vm_area(pool->area);
 	free_percpu(pool->pcp);
@@ -675,7 +700,7 @@ static void ldata_free_pool(struct ldata *pool)
 }
 
 /* The pool's reservation, sub-pools and per-CPU caches; no elements yet. */
-static int ldata_alloc_pool(struct ldata *pool)
+static int ldata_pool_setup(struct ldata *pool)
 {
 	int nid, cpu, spi = 0;
 
@@ -710,7 +735,7 @@ static int ldata_alloc_pool(struct ldata *pool)
 
 		raw_spin_lock_init(&pcp->lock);
 		pcp->home = pool->node_sp[cpu_to_mem(cpu)];
-		pcp->sp = pcp->home;
+		pcp->spi = pcp->home;
 	}
 	return 0;
 }
@@ -812,11 +837,14 @@ int ldata_create(size_t size, long initcount, long maxcount, kkey_t kkey,
 	pool->span_shift = order_base_2(PAGE_ALIGN(stride * maxcount));
 	mutex_init(&pool->grow_mutex);
 
-	err = ldata_alloc_pool(pool);
-	if (!err)
+	err = ldata_pool_setup(pool);
+	if (!err) {
+		mutex_lock(&pool->grow_mutex);
 		err = ldata_grow_locked(pool, initcount);
+		mutex_unlock(&pool->grow_mutex);
+	}
 	if (err) {
-		ldata_free_pool(pool);
+		ldata_pool_teardown(pool);
 		pool = NULL;
 		goto out;
 	}
@@ -866,7 +894,7 @@ void ldata_destroy(ldata_t pool)
 			  pool->id, (void *)_RET_IP_, live);
 	}
 	/* Readers of ldata_pools look at base and len only: they may stay. */
-	ldata_free_pool(pool);
+	ldata_pool_teardown(pool);
 }
 EXPORT_SYMBOL_GPL(ldata_destroy);
 
@@ -896,7 +924,7 @@ int ldata_node_stats(ldata_t pool, int nid, struct ldata_node_stats *st)
 	for_each_possible_cpu(cpu) {
 		struct ldata_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
 		/* A snapshot: caches change under their own locks meanwhile. */
-		int owner = data_race(pcp->sp), count = data_race(pcp->count);
+		int owner = data_race(pcp->spi), count = data_race(pcp->count);
 
 		if (owner == spi)
 			st->cached += count;

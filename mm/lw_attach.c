@@ -32,37 +32,49 @@
  * where that fails), which keeps it from being unmapped under us; PTEs are
  * written in a batch under the page-table lock of each PMD.
  *
- * Deferred invalidation.  Without LW_DEBUG, as_lw_det64() clears the PTEs
- * and flushes the TLB of the current CPU only.  Other CPUs may still hold
- * translations of the range: the thread may have run there before, and
- * other threads of the process share the page tables.  Those stale
- * translations can only reach the descriptor's pages, and only while they
- * stay pinned, because:
- *
- *  1. the range is marked dirty and is not handed out again until one
- *     flush of the whole window on every CPU of the mm has made it clean
- *     (done when no clean range fits), so no stale translation can alias a
- *     newer attachment;
- *  2. every detach registers, once per descriptor and window, a deferred
- *     flush on the descriptor (xmem_flush_defer()); xmdetach() runs it
- *     (flush_tlb_mm() of the window's mm) before it unpins a single page,
- *     unless the window's own global flush came first and cancelled it;
- *  3. a window is only ever taken down by its own thread (exit or exec):
- *     what is still attached is cleared, the VMA unmapped and then the
- *     whole mm flushed on every CPU -- munmap alone would flush only the
- *     PTEs it clears, not the ranges detached before -- and only then are
- *     the registrations cancelled and the references dropped.
- *
- * Migration of the thread between CPUs changes nothing: its old CPUs are
- * among those the deferred flush reaches.  With LW_DEBUG every detach
- * flushes on all CPUs at once, and freed ranges are still not reused until
- * the window wraps (a quarantine), so a use after detach faults at once.
+ * Deferred invalidation: see the DOC block below, which
+ * Documentation/mm/lw_attach.rst includes.
  *
  * Lifetime: current->lw_window is the thread's window, freed by
  * lw_thread_exit() (do_exit() and exec, before the mm goes).  mm->lw is the
  * process's settings, published once with cmpxchg() and freed by
  * lw_mm_exit() with the mm.  lwm->lock protects the list of windows, read
  * only to name the owner of an address in a misuse report.
+ */
+
+/**
+ * DOC: Deferred invalidation
+ *
+ * Without ``LW_DEBUG``, as_lw_det64() clears the PTEs and flushes the TLB of
+ * the current CPU only.  Other CPUs may still hold translations of the
+ * range: the thread may have run on them before (it migrates), and other
+ * threads of the process share the page tables.  A stale translation can
+ * only ever reach the descriptor's pages, and only while they are pinned:
+ *
+ * 1. the detached range is marked dirty and is not handed out again until
+ *    one flush of the whole window on every CPU of the mm has made it
+ *    clean.  That flush is done when no clean range fits (the window
+ *    "wraps").  So a stale translation can never alias a newer attachment;
+ * 2. each detach registers, once per descriptor and window, a deferred
+ *    flush on the descriptor (xmem_flush_defer()).  xmdetach() runs every
+ *    flush still registered on the descriptor (flush_tlb_mm() of the
+ *    window's mm) before it unpins a single page; the window's own wrap
+ *    flush cancels the registrations it made unnecessary;
+ * 3. a window is taken down only by its own thread (exit or exec): what is
+ *    still attached is cleared, the VMA unmapped, and then the whole mm is
+ *    flushed on every CPU -- munmap() alone flushes only the PTEs it
+ *    clears, not the ranges detached before -- and only then are the
+ *    attachments' references on their descriptors dropped.
+ *
+ * Two threads of one mm, a thread that migrates between CPUs, an
+ * xmdetach() from another process and a thread that exits are all covered
+ * by these three rules: the only thing a stale translation can do is read
+ * or write pages that the descriptor still pins, which is AIX's documented
+ * "risk of illegal data access".
+ *
+ * With ``LW_DEBUG``, every detach flushes the range on every CPU at once,
+ * and detached ranges are still not reused until the window wraps (a
+ * quarantine), so a use after detach faults at once and is reported.
  */
 
 #define pr_fmt(fmt) "lw_attach: " fmt
@@ -120,6 +132,24 @@ struct lw_flush {
 	struct lw_window *win;
 	struct hlist_node node;		/* win->flushes, keyed by object */
 };
+
+/*
+ * How a window's VMA is held while its PTEs are written: its per-VMA read
+ * lock, or mmap_lock (for reading where the VMA lock was not available,
+ * for writing at teardown).  Either keeps the VMA and its page tables.
+ */
+struct lw_held {
+	struct vm_area_struct *vma;
+	bool mmap_locked;
+};
+
+static inline void lw_assert_held(struct lw_window *win, struct lw_held *held)
+{
+	if (held->mmap_locked)
+		mmap_assert_locked(win->mm);
+	else
+		vma_assert_locked(held->vma);
+}
 
 /* ===== Callers and process settings ===== */
 
@@ -188,12 +218,13 @@ EXPORT_SYMBOL_GPL(as_lw_pool_init);
 /* ===== The window VMA ===== */
 
 /* Report a bad access to a window; vm_private_data is NULL once released. */
-static vm_fault_t lw_window_bad_access(struct vm_fault *vmf, int kind)
+static vm_fault_t lw_window_bad_access(struct vm_fault *vmf,
+				       enum lw_misuse_kind kind)
 {
 	struct lw_window *win = vmf->vma->vm_private_data;
 
 	trace_lw_misuse(kind, NULL, vmf->real_address, 0, win ? win->tgid : 0,
-			win ? win->pid : 0, 1);
+			win ? win->pid : 0, 1, 0);
 	return VM_FAULT_SIGSEGV;
 }
 
@@ -253,12 +284,14 @@ static const struct file_operations lw_window_fops = {
 	.mmap	= lw_window_mmap,
 };
 
-/* Allocate every page-table page of the window; mmap_lock held for write. */
+/* Allocate every page-table page of the window. */
 static int lw_window_populate(struct lw_window *win)
 {
 	struct mm_struct *mm = win->mm;
 	unsigned long addr;
 	int i = 0;
+
+	mmap_assert_write_locked(mm);
 
 	for (addr = win->start; addr < win->end; addr += PMD_SIZE, i++) {
 		pgd_t *pgd = pgd_offset(mm, addr);
@@ -382,54 +415,55 @@ fail:
 }
 
 /*
- * lw_window_lock - the window's VMA, read-locked, or NULL if it is gone or
- * is no longer the window (then the window is marked broken).  *@mmap_locked
- * says whether mmap_lock (for reading) rather than the VMA lock is held.
+ * lw_window_lock - hold the window's VMA in @held, or return false if it is
+ * gone or is no longer the window (then the window is marked broken and an
+ * lw_misuse event reports it).
  */
-static struct vm_area_struct *lw_window_lock(struct lw_window *win,
-					     bool *mmap_locked)
+static bool lw_window_lock(struct lw_window *win, struct lw_held *held)
 {
 	struct vm_area_struct *vma;
 
-	*mmap_locked = false;
+	held->mmap_locked = false;
 	vma = lock_vma_under_rcu(win->mm, win->start);
 	if (!vma) {
 		mmap_read_lock(win->mm);
-		*mmap_locked = true;
+		held->mmap_locked = true;
 		vma = vma_lookup(win->mm, win->start);
 	}
+	held->vma = vma;
 	if (vma && vma->vm_ops == &lw_window_vm_ops &&
 	    vma->vm_private_data == win && vma->vm_start == win->start &&
 	    vma->vm_end == win->end)
-		return vma;
-	if (vma && !*mmap_locked)
+		return true;
+	if (vma && !held->mmap_locked)
 		vma_end_read(vma);
-	if (*mmap_locked)
+	if (held->mmap_locked)
 		mmap_read_unlock(win->mm);
 	win->broken = true;
-	trace_lw_misuse(LW_MISUSE_DAMAGED, NULL, win->start, 0, win->tgid,
-			win->pid, 1);
-	return NULL;
+	trace_lw_misuse(LW_MISUSE_WINDOW_DAMAGED, NULL, win->start, 0,
+			win->tgid, win->pid, 1, -EIO);
+	return false;
 }
 
-static void lw_window_unlock(struct lw_window *win, struct vm_area_struct *vma,
-			     bool mmap_locked)
+static void lw_window_unlock(struct lw_window *win, struct lw_held *held)
 {
-	if (mmap_locked)
+	if (held->mmap_locked)
 		mmap_read_unlock(win->mm);
 	else
-		vma_end_read(vma);
+		vma_end_read(held->vma);
 }
 
 /* ===== Page tables ===== */
 
-/* Write PTEs for @nr pinned @pages at window page @first; VMA held. */
-static int lw_map(struct lw_window *win, struct vm_area_struct *vma,
-		  unsigned long first, struct page **pages, unsigned long nr,
-		  bool writable)
+/* Write PTEs for @nr pinned @pages at window page @first. */
+static int lw_ptes_set(struct lw_window *win, struct lw_held *held,
+		       unsigned long first, struct page **pages,
+		       unsigned long nr, bool writable)
 {
 	unsigned long addr = win->start + (first << PAGE_SHIFT);
-	pgprot_t prot = vma->vm_page_prot;
+	pgprot_t prot = held->vma->vm_page_prot;
+
+	lw_assert_held(win, held);
 
 	while (nr) {
 		unsigned long n = min(nr, (pmd_addr_end(addr, win->end) - addr) >>
@@ -461,15 +495,17 @@ static int lw_map(struct lw_window *win, struct vm_area_struct *vma,
 }
 
 /*
- * Clear the PTEs of @nr window pages from @first; VMA held.  Secondary MMUs
- * (KVM maps VM_PFNMAP pages too) are told, as they must be before the pages
- * can be unpinned.
+ * Clear the PTEs of @nr window pages from @first.  Secondary MMUs (KVM maps
+ * VM_PFNMAP pages too) are told, as they must be before the pages can be
+ * unpinned.
  */
-static void lw_unmap(struct lw_window *win, unsigned long first,
-		     unsigned long nr)
+static void lw_ptes_clear(struct lw_window *win, struct lw_held *held,
+			  unsigned long first, unsigned long nr)
 {
 	unsigned long addr = win->start + (first << PAGE_SHIFT);
 	struct mmu_notifier_range range;
+
+	lw_assert_held(win, held);
 
 	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, win->mm, addr,
 				addr + (nr << PAGE_SHIFT));
@@ -535,11 +571,12 @@ static void lw_cancel_flushes(struct lw_window *win)
  * the mm and becomes clean; the registrations on descriptors are no longer
  * needed.
  */
-static void lw_wrap_flush(struct lw_window *win, struct vm_area_struct *vma)
+static void lw_wrap_flush(struct lw_window *win, struct lw_held *held)
 {
 	unsigned long pages = bitmap_weight(win->dirty, win->nr_pages);
 
-	flush_tlb_range(vma, win->start, win->end);
+	lw_assert_held(win, held);
+	flush_tlb_range(held->vma, win->start, win->end);
 	bitmap_zero(win->dirty, win->nr_pages);
 	win->cursor = 0;
 	win->wraps++;
@@ -568,7 +605,7 @@ static unsigned long lw_find(struct lw_window *win, unsigned long i,
 }
 
 /* @nr clean free pages of the window, or -ENOMEM. */
-static long lw_space_alloc(struct lw_window *win, struct vm_area_struct *vma,
+static long lw_space_alloc(struct lw_window *win, struct lw_held *held,
 			   unsigned long nr)
 {
 	unsigned long i;
@@ -579,7 +616,7 @@ static long lw_space_alloc(struct lw_window *win, struct vm_area_struct *vma,
 	if (i >= win->nr_pages && win->cursor)
 		i = lw_find(win, 0, nr);
 	if (i >= win->nr_pages && !bitmap_empty(win->dirty, win->nr_pages)) {
-		lw_wrap_flush(win, vma);
+		lw_wrap_flush(win, held);
 		i = lw_find(win, 0, nr);
 	}
 	if (i >= win->nr_pages)
@@ -603,35 +640,37 @@ static struct lw_window *lw_current_window(struct lw_mm *lwm)
 	return win;
 }
 
-static int lw_attach(struct lw_window *win, struct xmem *dp,
-		     struct xmem_obj *obj, size_t offset, size_t length,
-		     bool write, unsigned long *addr)
+/*
+ * Map [@offset, @offset + @length) of @obj's pages in @win and record the
+ * attachment; the caller holds @obj's lightweight count for it.
+ */
+static int lw_att_map(struct lw_window *win, struct xmem *dp,
+		      struct xmem_obj *obj, size_t offset, size_t length,
+		      bool write, unsigned long *addr)
 {
 	unsigned long in = offset_in_page(obj->addr) + offset;
 	unsigned long nr = DIV_ROUND_UP(offset_in_page(in) + length,
 					PAGE_SIZE);
-	struct vm_area_struct *vma;
+	struct lw_held held;
 	struct lw_att *att;
-	bool mmap_locked;
 	long first;
 	int err;
 
 	att = kmem_cache_alloc(lw_att_cache, GFP_KERNEL_ACCOUNT);
 	if (!att)
 		return -ENOMEM;
-	vma = lw_window_lock(win, &mmap_locked);
 	err = -EIO;
-	if (!vma)
+	if (!lw_window_lock(win, &held))
 		goto free;
-	first = lw_space_alloc(win, vma, nr);
+	first = lw_space_alloc(win, &held, nr);
 	err = first;
 	if (first < 0)
 		goto unlock;
-	err = lw_map(win, vma, first, &obj->pages[in >> PAGE_SHIFT], nr,
-		     obj->writable && write);
+	err = lw_ptes_set(win, &held, first, &obj->pages[in >> PAGE_SHIFT], nr,
+			  obj->writable && write);
 	if (err)
 		goto erase;
-	lw_window_unlock(win, vma, mmap_locked);
+	lw_window_unlock(win, &held);
 
 	att->dp = dp;
 	att->obj = obj;
@@ -646,14 +685,14 @@ static int lw_attach(struct lw_window *win, struct xmem *dp,
 
 erase:
 	/* Some PTEs may have been written: clear, flush, keep it dirty. */
-	lw_unmap(win, first, nr);
-	flush_tlb_range(vma, win->start + (first << PAGE_SHIFT),
+	lw_ptes_clear(win, &held, first, nr);
+	flush_tlb_range(held.vma, win->start + (first << PAGE_SHIFT),
 			win->start + ((first + nr) << PAGE_SHIFT));
 	bitmap_set(win->dirty, first, nr);
 	bitmap_clear(win->busy, first, nr);
 	win->attached -= nr;
 unlock:
-	lw_window_unlock(win, vma, mmap_locked);
+	lw_window_unlock(win, &held);
 free:
 	kmem_cache_free(lw_att_cache, att);
 	return err;
@@ -732,7 +771,7 @@ int lw_att64(struct xmem *dp, size_t offset, size_t length, bool write,
 		err = PTR_ERR(win);
 		goto put;
 	}
-	err = lw_attach(win, dp, obj, offset, length, write, &mapped);
+	err = lw_att_map(win, dp, obj, offset, length, write, &mapped);
 	if (err)
 		goto put;
 	*addr = mapped;
@@ -767,15 +806,28 @@ static void lw_owner_of(struct mm_struct *mm, unsigned long addr,
 	spin_unlock(&lwm->lock);
 }
 
-static void lw_report_detach(int kind, struct xmem *dp, unsigned long addr,
-			     size_t length)
+/*
+ * Report a refused as_lw_det64() of (@dp, @addr, @length), which returns
+ * @err; @att is the caller's attachment at @addr's page, or NULL.  The
+ * kinds are lw-trace's: a range in another thread's window is a
+ * cross-thread detach whatever else is wrong with it.
+ */
+static void lw_report_detach(struct lw_att *att, struct xmem *dp,
+			     unsigned long addr, size_t length, int err)
 {
+	enum lw_misuse_kind kind;
 	pid_t tgid, pid;
 
 	lw_owner_of(current->mm, addr, &tgid, &pid);
-	if (kind == LW_MISUSE_MISMATCH && pid && pid != current->pid)
-		kind = LW_MISUSE_NOT_OWNER;
-	trace_lw_misuse(kind, dp, addr, length, tgid, pid, 1);
+	if (pid && pid != current->pid)
+		kind = LW_MISUSE_CROSS_THREAD;
+	else if (!att || att->addr != addr)
+		kind = LW_MISUSE_DETACH_UNATTACHED;
+	else if (att->dp != dp)
+		kind = LW_MISUSE_DETACH_WRONG_DP;
+	else
+		kind = LW_MISUSE_DETACH_WRONG_LENGTH;
+	trace_lw_misuse(kind, dp, addr, length, tgid, pid, 1, err);
 }
 
 /* Register a deferred flush of @win on @obj, once per wrap. */
@@ -801,20 +853,20 @@ static int lw_defer_flush(struct lw_window *win, struct xmem_obj *obj)
 	return 0;
 }
 
-/* Remove @att's mapping and make its range dirty; VMA held. */
-static void lw_detach(struct lw_window *win, struct vm_area_struct *vma,
-		      struct lw_att *att)
+/* Remove @att's mapping and make its range dirty. */
+static void lw_att_unmap(struct lw_window *win, struct lw_held *held,
+			 struct lw_att *att)
 {
 	unsigned long start = win->start + (att->first << PAGE_SHIFT);
 	unsigned long end = start + (att->nr << PAGE_SHIFT);
 
-	lw_unmap(win, att->first, att->nr);
+	lw_ptes_clear(win, held, att->first, att->nr);
 	if ((win->lwm->flags & LW_DEBUG) ||
 	    lw_defer_flush(win, att->obj)) {
 		/* Debug, or no memory to defer: flush everywhere now. */
-		flush_tlb_range(vma, start, end);
+		flush_tlb_range(held->vma, start, end);
 	} else {
-		lw_flush_local(vma, start, end);
+		lw_flush_local(held->vma, start, end);
 	}
 	bitmap_clear(win->busy, att->first, att->nr);
 	bitmap_set(win->dirty, att->first, att->nr);
@@ -842,9 +894,8 @@ static void lw_detach(struct lw_window *win, struct vm_area_struct *vma,
 int as_lw_det64(struct xmem *dp, unsigned long addr, size_t length)
 {
 	struct lw_window *win = current->lw_window;
-	struct vm_area_struct *vma;
 	struct lw_att *att = NULL;
-	bool mmap_locked;
+	struct lw_held held;
 	int err;
 
 	err = lw_check_caller();
@@ -852,7 +903,7 @@ int as_lw_det64(struct xmem *dp, unsigned long addr, size_t length)
 		goto out;
 	err = -ENOMEM;
 	if (!win) {
-		lw_report_detach(LW_MISUSE_NO_RESOURCES, dp, addr, length);
+		lw_report_detach(NULL, dp, addr, length, err);
 		goto out;
 	}
 	err = -EIO;
@@ -865,15 +916,14 @@ int as_lw_det64(struct xmem *dp, unsigned long addr, size_t length)
 	err = -EINVAL;
 	if (!att || att->dp != dp || att->addr != addr ||
 	    att->length != length) {
-		lw_report_detach(LW_MISUSE_MISMATCH, dp, addr, length);
+		lw_report_detach(att, dp, addr, length, err);
 		goto out;
 	}
-	vma = lw_window_lock(win, &mmap_locked);
 	err = -EIO;
-	if (!vma)
+	if (!lw_window_lock(win, &held))
 		goto out;
-	lw_detach(win, vma, att);
-	lw_window_unlock(win, vma, mmap_locked);
+	lw_att_unmap(win, &held, att);
+	lw_window_unlock(win, &held);
 	win->atts[att->first] = NULL;
 	win->nr_atts--;
 	xmem_lw_put(att->obj);
@@ -895,6 +945,8 @@ VISIBLE_IF_KUNIT void lw_flush_xmdetach(struct xmem_flush *xf)
 {
 	struct lw_flush *f = container_of(xf, struct lw_flush, xf);
 
+	lockdep_assert_held(&xf->obj->flush_lock);
+
 	flush_tlb_mm(f->win->mm);
 	trace_lw_flush(f->win->mm, f->win->start, f->win->pid,
 		       LW_FLUSH_XMDETACH, 0);
@@ -912,18 +964,20 @@ EXPORT_SYMBOL_IF_KUNIT(lw_flush_xmdetach);
  */
 static void lw_window_unmap(struct lw_window *win)
 {
+	struct lw_held held = { .mmap_locked = true };
 	struct mm_struct *mm = win->mm;
 	struct vm_area_struct *vma;
 	unsigned long i;
 
 	mmap_write_lock(mm);
 	vma = vma_lookup(mm, win->start);
+	held.vma = vma;
 	if (vma && vma->vm_private_data == win &&
 	    vma->vm_ops == &lw_window_vm_ops && vma->vm_end == win->end) {
 		/* The page tables are still the window's. */
 		for_each_set_bit(i, win->busy, win->nr_pages)
 			if (win->atts[i])
-				lw_unmap(win, i, win->atts[i]->nr);
+				lw_ptes_clear(win, &held, i, win->atts[i]->nr);
 		vma_start_write(vma);
 		vma->vm_private_data = NULL;
 		vm_flags_clear(vma, VM_SEALED);
@@ -955,7 +1009,7 @@ void lw_thread_exit(struct task_struct *tsk)
 	left = win->nr_atts;
 	if (left)
 		trace_lw_misuse(LW_MISUSE_EXIT_LEAK, NULL, win->start, 0,
-				win->tgid, win->pid, left);
+				win->tgid, win->pid, left, 0);
 	lw_window_unmap(win);
 	trace_lw_flush(win->mm, win->start, win->pid, LW_FLUSH_EXIT,
 		       bitmap_weight(win->dirty, win->nr_pages));

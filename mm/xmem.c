@@ -50,7 +50,7 @@
  *    file) hands it over with xmem_detach_orphan(): LIVE becomes ORPHANED
  *    under obj->lock, no new attachment is accepted, and the xmem_lw_put()
  *    that drops the count to zero completes the xmdetach(): flushes, unpin,
- *    uncharge, then the owner's release callback frees the descriptor.
+ *    uncharge, then the owner's free_dp callback frees the descriptor.
  */
 
 #define pr_fmt(fmt) "xmem: " fmt
@@ -103,7 +103,8 @@ static struct xmem_obj *xmem_obj_alloc(unsigned long addr, size_t len,
 	return obj;
 }
 
-static void xmem_obj_release(struct kref *ref)
+/* The last reference is gone: free the struct once RCU readers are done. */
+static void xmem_obj_free(struct kref *ref)
 {
 	struct xmem_obj *obj = container_of(ref, struct xmem_obj, ref);
 
@@ -119,7 +120,7 @@ static void xmem_obj_release(struct kref *ref)
  */
 void xmem_obj_put(struct xmem_obj *obj)
 {
-	kref_put(&obj->ref, xmem_obj_release);
+	kref_put(&obj->ref, xmem_obj_free);
 }
 EXPORT_SYMBOL_IF_KUNIT(xmem_obj_put);
 
@@ -417,7 +418,8 @@ static void xmem_run_flushes(struct xmem_obj *obj)
 	mutex_unlock(&obj->flush_lock);
 }
 
-static void xmem_release(struct xmem_obj *obj)
+/* Unpin and uncharge the pages, let go of the mm, drop the descriptor's ref. */
+static void xmem_unpin_and_put(struct xmem_obj *obj)
 {
 	if (obj->pages) {
 		/* Written through the pin or a window: dirty, as RDMA does. */
@@ -462,14 +464,14 @@ static void xmem_reset(struct xmem *dp)
 }
 
 /*
- * Claim @dp's object for release: LIVE -> DETACHED, only with no lightweight
- * attachment outstanding; with @release, LIVE -> ORPHANED otherwise, and the
- * last xmem_lw_put() completes the release.  Fills in what the events report
- * either way.
+ * Claim @dp's object for detach: LIVE -> DETACHED, only with no lightweight
+ * attachment outstanding; with @free_dp, LIVE -> ORPHANED otherwise, and
+ * the last xmem_lw_put() completes the detach.  Fills in what the events
+ * report either way.
  */
 static int xmem_claim(struct xmem *dp, struct xmem_obj **objp,
 		      unsigned long *addr, size_t *len, int *segflag,
-		      void (*release)(struct xmem *dp))
+		      void (*free_dp)(struct xmem *dp))
 {
 	struct xmem_obj *obj;
 	long busy = 0;
@@ -487,10 +489,10 @@ static int xmem_claim(struct xmem *dp, struct xmem_obj **objp,
 		busy = obj->lw_count;
 		if (!busy) {
 			obj->state = XMEM_OBJ_DETACHED;
-		} else if (release) {
+		} else if (free_dp) {
 			obj->state = XMEM_OBJ_ORPHANED;
 			obj->orphan = dp;
-			obj->orphan_release = release;
+			obj->orphan_free = free_dp;
 		}
 		ret = busy ? -EBUSY : 0;
 	}
@@ -509,7 +511,30 @@ static void xmem_finish_detach(struct xmem *dp, struct xmem_obj *obj)
 {
 	xmem_reset(dp);
 	xmem_run_flushes(obj);
-	xmem_release(obj);
+	xmem_unpin_and_put(obj);
+}
+
+/*
+ * xmdetach(), and xmem_detach_orphan() with @free_dp: one path, one event.
+ * @free_dp runs once @dp is detached, now (here) or later (the last
+ * xmem_lw_put()).
+ */
+static int xmem_detach(struct xmem *dp, void (*free_dp)(struct xmem *dp))
+{
+	struct xmem_obj *obj = NULL;
+	unsigned long addr = 0;
+	int ret, segflag = -1;
+	size_t len = 0;
+
+	might_sleep();
+	ret = dp ? xmem_claim(dp, &obj, &addr, &len, &segflag, free_dp) :
+		   -EINVAL;
+	if (!ret)
+		xmem_finish_detach(dp, obj);
+	trace_xmem_detach(dp, addr, len, segflag, ret);
+	if (!ret && free_dp)
+		free_dp(dp);
+	return ret;
 }
 
 /**
@@ -530,56 +555,33 @@ static void xmem_finish_detach(struct xmem *dp, struct xmem_obj *obj)
  */
 int xmdetach(struct xmem *dp)
 {
-	struct xmem_obj *obj = NULL;
-	unsigned long addr = 0;
-	int ret, segflag = -1;
-	size_t len = 0;
-
-	might_sleep();
-	ret = dp ? xmem_claim(dp, &obj, &addr, &len, &segflag, NULL) : -EINVAL;
-	if (!ret)
-		xmem_finish_detach(dp, obj);
-	trace_xmem_detach(dp, addr, len, segflag, ret);
-	return ret;
+	return xmem_detach(dp, NULL);
 }
 EXPORT_SYMBOL_GPL(xmdetach);
 
 /**
  * xmem_detach_orphan() - xmdetach() now, or once the last attachment goes
  * @dp: attached descriptor
- * @release: called with @dp once it is detached, now or later, to free the
+ * @free_dp: called with @dp once it is detached, now or later, to free the
  *	memory that holds it; it must not sleep for long and must not touch
  *	the descriptor's pages
  *
  * For an owner that must let go of a descriptor whose lightweight
  * attachments it cannot wait for (the last close of a /dev/xmem descriptor
- * file).  With nothing attached this is xmdetach() followed by @release.
+ * file).  With nothing attached this is xmdetach() followed by @free_dp.
  * Otherwise it is refused as xmdetach() refuses it (with an
  * xmem_detach_refused event): the pages stay pinned and charged, no new
  * attachment is accepted, and the detach (or thread exit) that ends the
- * last attachment completes the xmdetach() and calls @release.
+ * last attachment completes the xmdetach() and calls @free_dp.
  *
  * Context: Process context.  May sleep.
- * Return: 0 if @dp was detached and released; -EBUSY if that is deferred to
- * the last detach; -EINVAL if @dp is NULL or not attached (@release is not
+ * Return: 0 if @dp was detached and freed; -EBUSY if that is deferred to
+ * the last detach; -EINVAL if @dp is NULL or not attached (@free_dp is not
  * called).
  */
-int xmem_detach_orphan(struct xmem *dp, void (*release)(struct xmem *dp))
+int xmem_detach_orphan(struct xmem *dp, void (*free_dp)(struct xmem *dp))
 {
-	struct xmem_obj *obj = NULL;
-	unsigned long addr = 0;
-	int ret, segflag = -1;
-	size_t len = 0;
-
-	might_sleep();
-	ret = dp ? xmem_claim(dp, &obj, &addr, &len, &segflag, release) :
-		   -EINVAL;
-	if (!ret)
-		xmem_finish_detach(dp, obj);
-	trace_xmem_detach(dp, addr, len, segflag, ret);
-	if (!ret)
-		release(dp);
-	return ret;
+	return xmem_detach(dp, free_dp);
 }
 EXPORT_SYMBOL_IF_KUNIT(xmem_detach_orphan);
 
@@ -769,7 +771,7 @@ EXPORT_SYMBOL_IF_KUNIT(xmem_lw_get);
  */
 void xmem_lw_put(struct xmem_obj *obj)
 {
-	void (*release)(struct xmem *dp) = NULL;
+	void (*free_dp)(struct xmem *dp) = NULL;
 	struct xmem *dp = NULL;
 
 	spin_lock(&obj->lock);
@@ -777,7 +779,7 @@ void xmem_lw_put(struct xmem_obj *obj)
 	if (!--obj->lw_count && obj->state == XMEM_OBJ_ORPHANED) {
 		obj->state = XMEM_OBJ_DETACHED;
 		dp = obj->orphan;
-		release = obj->orphan_release;
+		free_dp = obj->orphan_free;
 	}
 	spin_unlock(&obj->lock);
 	if (dp) {
@@ -789,7 +791,7 @@ void xmem_lw_put(struct xmem_obj *obj)
 		/* Our reference keeps @obj until the put below. */
 		xmem_finish_detach(dp, obj);
 		trace_xmem_detach(dp, addr, len, segflag, 0);
-		release(dp);
+		free_dp(dp);
 	}
 	xmem_obj_put(obj);
 }

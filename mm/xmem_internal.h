@@ -20,7 +20,7 @@ struct user_struct;
 
 enum xmem_obj_state {
 	XMEM_OBJ_LIVE,		/* attached: pages pinned, charge held */
-	XMEM_OBJ_ORPHANED,	/* xmem_detach_orphan(): released later */
+	XMEM_OBJ_ORPHANED,	/* xmem_detach_orphan(): detached later */
 	XMEM_OBJ_DETACHED,	/* xmdetach() has claimed it */
 };
 
@@ -29,7 +29,7 @@ enum xmem_obj_state {
  * @ref: references to this struct: one for the descriptor until xmdetach(),
  *	one per lightweight attachment, one per registered deferred flush.
  *	The pages are released by xmdetach(), not by the last put.
- * @lock: protects @state, @lw_count and the @orphan fields.
+ * @lock: protects @state, @lw_count, @orphan and @orphan_free.
  * @state: &enum xmem_obj_state; under @lock.
  * @lw_count: outstanding lightweight attachments; under @lock.  xmdetach()
  *	refuses with -EBUSY while it is not zero.
@@ -46,14 +46,14 @@ enum xmem_obj_state {
  * @nr_pages: entries in @pages.
  * @pages: the pinned pages (LW_XMATTACH), @pages[0] holds @addr.
  * @orphan: the descriptor handed over by xmem_detach_orphan(), or NULL.
- * @orphan_release: frees @orphan once it is detached.
+ * @orphan_free: frees @orphan once it is detached.
  * @tgid: process that attached the descriptor.
  * @pid: thread that attached the descriptor.
  * @rcu: frees the struct after the last reference.
  */
 struct xmem_obj {
 	struct kref ref;
-	spinlock_t lock;		/* protects state and lw_count */
+	spinlock_t lock;		/* state, lw_count, orphan, orphan_free */
 	enum xmem_obj_state state;
 	long lw_count;
 	struct mutex flush_lock;	/* protects flushes */
@@ -68,7 +68,7 @@ struct xmem_obj {
 	unsigned long nr_pages;
 	struct page **pages;
 	struct xmem *orphan;
-	void (*orphan_release)(struct xmem *dp);
+	void (*orphan_free)(struct xmem *dp);
 	pid_t tgid;
 	pid_t pid;
 	struct rcu_head rcu;
@@ -115,7 +115,7 @@ static inline void xmem_flush_init(struct xmem_flush *flush,
 
 int xmem_attach_lw(unsigned long addr, size_t count, struct xmem *dp,
 		   bool rdonly);
-int xmem_detach_orphan(struct xmem *dp, void (*release)(struct xmem *dp));
+int xmem_detach_orphan(struct xmem *dp, void (*free_dp)(struct xmem *dp));
 long xmem_lw_count(struct xmem *dp);
 struct xmem_obj *xmem_lw_get(struct xmem *dp);
 void xmem_lw_put(struct xmem_obj *obj);

@@ -13,19 +13,34 @@
 
 #include <linux/tracepoint.h>
 
-/* Kinds of misuse; tools/lw-trace decodes the same numbers. */
-#define LDATA_MISUSE_FOREIGN		1	/* not in any ldata pool */
-#define LDATA_MISUSE_WRONG_POOL		2	/* inside another pool */
-#define LDATA_MISUSE_MISALIGNED		3	/* inside an element, not at its start */
-#define LDATA_MISUSE_DOUBLE_FREE	4	/* the element is already free */
-#define LDATA_MISUSE_DESTROY_LIVE	5	/* destroyed with elements allocated */
+/*
+ * Kinds of misuse, in the vocabulary of tools/lw-trace (which reports them
+ * as ldata_<name>).  An enum named by the ldata_misuse prototype, so it is
+ * in the kernel's BTF for BPF tools; TRACE_DEFINE_ENUM for tracefs.
+ */
+#ifndef _TRACE_LDATA_ENUMS
+#define _TRACE_LDATA_ENUMS
+enum ldata_misuse_kind {
+	LDATA_MISUSE_FOREIGN_FREE = 1,	/* free of a pointer in no ldata pool */
+	LDATA_MISUSE_WRONG_POOL,	/* free of an element of another pool */
+	LDATA_MISUSE_MISALIGNED_FREE,	/* free of a pointer inside an element */
+	LDATA_MISUSE_DOUBLE_FREE,	/* free of an element that is free */
+	LDATA_MISUSE_DESTROY_LIVE,	/* destroy with elements allocated */
+};
+#endif
 
-#define show_ldata_misuse(k)					\
-	__print_symbolic(k,					\
-		{ LDATA_MISUSE_FOREIGN, "foreign" },		\
-		{ LDATA_MISUSE_WRONG_POOL, "wrong_pool" },	\
-		{ LDATA_MISUSE_MISALIGNED, "misaligned" },	\
-		{ LDATA_MISUSE_DOUBLE_FREE, "double_free" },	\
+TRACE_DEFINE_ENUM(LDATA_MISUSE_FOREIGN_FREE);
+TRACE_DEFINE_ENUM(LDATA_MISUSE_WRONG_POOL);
+TRACE_DEFINE_ENUM(LDATA_MISUSE_MISALIGNED_FREE);
+TRACE_DEFINE_ENUM(LDATA_MISUSE_DOUBLE_FREE);
+TRACE_DEFINE_ENUM(LDATA_MISUSE_DESTROY_LIVE);
+
+#define show_ldata_misuse(k)						\
+	__print_symbolic(k,						\
+		{ LDATA_MISUSE_FOREIGN_FREE, "foreign_free" },		\
+		{ LDATA_MISUSE_WRONG_POOL, "wrong_pool" },		\
+		{ LDATA_MISUSE_MISALIGNED_FREE, "misaligned_free" },	\
+		{ LDATA_MISUSE_DOUBLE_FREE, "double_free" },		\
 		{ LDATA_MISUSE_DESTROY_LIVE, "destroy_live" })
 
 /*
@@ -145,12 +160,13 @@ TRACE_EVENT(ldata_destroy,
 /*
  * ldata_misuse: a misuse of @pool from @call_site: ldata_free() of @elem
  * refused for @kind, or ldata_destroy() with @count elements allocated.
- * @owner is the pool that @elem belongs to for LDATA_MISUSE_WRONG_POOL,
+ * @owner is the pool that @elem belongs to for %LDATA_MISUSE_WRONG_POOL,
  * else NULL; @node is the node owning @elem, or -1 if none.
  */
 TRACE_EVENT(ldata_misuse,
 	    TP_PROTO(const void *pool, const void *elem,
-		     unsigned long call_site, int kind, long count,
+		     unsigned long call_site, enum ldata_misuse_kind kind,
+		     long count,
 		     const void *owner, int node, int caller_node),
 	    TP_ARGS(pool, elem, call_site, kind, count, owner, node,
 		    caller_node),

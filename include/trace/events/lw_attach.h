@@ -17,29 +17,56 @@
 #include <linux/sched.h>
 #include <linux/tracepoint.h>
 
-/* Kinds of misuse; tools/lw-trace decodes the same numbers. */
-#define LW_MISUSE_NO_RESOURCES	1	/* detach by a thread with no window */
-#define LW_MISUSE_NOT_OWNER	2	/* detach of another thread's range */
-#define LW_MISUSE_MISMATCH	3	/* no attachment with this dp/addr/length */
-#define LW_MISUSE_EXIT_LEAK	4	/* thread ended with attachments */
-#define LW_MISUSE_FAULT		5	/* access to an unattached window page */
-#define LW_MISUSE_RDONLY_WRITE	6	/* write to a read-only attachment */
-#define LW_MISUSE_DAMAGED	7	/* the window VMA is gone or changed */
-
-#define show_lw_misuse(k)					\
-	__print_symbolic(k,					\
-		{ LW_MISUSE_NO_RESOURCES, "no_resources" },	\
-		{ LW_MISUSE_NOT_OWNER, "not_owner" },		\
-		{ LW_MISUSE_MISMATCH, "mismatch" },		\
-		{ LW_MISUSE_EXIT_LEAK, "exit_leak" },		\
-		{ LW_MISUSE_FAULT, "fault" },			\
-		{ LW_MISUSE_RDONLY_WRITE, "rdonly_write" },	\
-		{ LW_MISUSE_DAMAGED, "damaged" })
+/*
+ * Kinds of misuse, in the vocabulary tools/lw-trace reports them with.
+ * Enums, not macros: the lw_misuse prototype names the type, so it is in
+ * the kernel's BTF and BPF tools take the values from there (vmlinux.h,
+ * CO-RE) instead of copying them; TRACE_DEFINE_ENUM resolves the names in
+ * the event's format for tracefs readers.
+ */
+#ifndef _TRACE_LW_ATTACH_ENUMS
+#define _TRACE_LW_ATTACH_ENUMS
+enum lw_misuse_kind {
+	LW_MISUSE_CROSS_THREAD = 1,	/* detach of a range in another thread's window */
+	LW_MISUSE_DETACH_UNATTACHED,	/* detach of an address that starts no attachment */
+	LW_MISUSE_DETACH_WRONG_DP,	/* detach of an attachment with another descriptor */
+	LW_MISUSE_DETACH_WRONG_LENGTH,	/* detach of an attachment with another length */
+	LW_MISUSE_EXIT_LEAK,		/* thread ended with attachments */
+	LW_MISUSE_FAULT,		/* access to an unattached window page */
+	LW_MISUSE_RDONLY_WRITE,		/* write to a read-only attachment */
+	LW_MISUSE_WINDOW_DAMAGED,	/* the window VMA is gone or changed */
+};
 
 /* Why a window was flushed on every CPU of its mm. */
-#define LW_FLUSH_WRAP		1	/* no clean range fitted */
-#define LW_FLUSH_XMDETACH	2	/* xmdetach() of a descriptor */
-#define LW_FLUSH_EXIT		3	/* the window was torn down */
+enum lw_flush_reason {
+	LW_FLUSH_WRAP = 1,		/* no clean range fitted */
+	LW_FLUSH_XMDETACH,		/* xmdetach() of a descriptor */
+	LW_FLUSH_EXIT,			/* the window was torn down */
+};
+#endif
+
+TRACE_DEFINE_ENUM(LW_MISUSE_CROSS_THREAD);
+TRACE_DEFINE_ENUM(LW_MISUSE_DETACH_UNATTACHED);
+TRACE_DEFINE_ENUM(LW_MISUSE_DETACH_WRONG_DP);
+TRACE_DEFINE_ENUM(LW_MISUSE_DETACH_WRONG_LENGTH);
+TRACE_DEFINE_ENUM(LW_MISUSE_EXIT_LEAK);
+TRACE_DEFINE_ENUM(LW_MISUSE_FAULT);
+TRACE_DEFINE_ENUM(LW_MISUSE_RDONLY_WRITE);
+TRACE_DEFINE_ENUM(LW_MISUSE_WINDOW_DAMAGED);
+TRACE_DEFINE_ENUM(LW_FLUSH_WRAP);
+TRACE_DEFINE_ENUM(LW_FLUSH_XMDETACH);
+TRACE_DEFINE_ENUM(LW_FLUSH_EXIT);
+
+#define show_lw_misuse(k)						\
+	__print_symbolic(k,						\
+		{ LW_MISUSE_CROSS_THREAD, "cross_thread" },		\
+		{ LW_MISUSE_DETACH_UNATTACHED, "detach_unattached" },	\
+		{ LW_MISUSE_DETACH_WRONG_DP, "detach_wrong_dp" },	\
+		{ LW_MISUSE_DETACH_WRONG_LENGTH, "detach_wrong_length" }, \
+		{ LW_MISUSE_EXIT_LEAK, "exit_leak" },			\
+		{ LW_MISUSE_FAULT, "fault" },				\
+		{ LW_MISUSE_RDONLY_WRITE, "rdonly_write" },		\
+		{ LW_MISUSE_WINDOW_DAMAGED, "window_damaged" })
 
 #define show_lw_flush(r)					\
 	__print_symbolic(r,					\
@@ -114,13 +141,15 @@ DEFINE_EVENT(lw_call, lw_detach,
  * lw_misuse: @kind of misuse by the current thread.  @dp, @addr, @length
  * are the call's (for a fault, @addr is the faulting address); @owner_tgid
  * and @owner_pid the thread whose window holds @addr, 0 if none; @count the
- * attachments left at exit for LW_MISUSE_EXIT_LEAK, else 1.
+ * attachments left at exit for %LW_MISUSE_EXIT_LEAK, else 1; @err what the
+ * refused call returns (-ENOMEM from a thread without a window, -EINVAL,
+ * -EIO), 0 when no call is refused (a fault, an exit).
  */
 TRACE_EVENT(lw_misuse,
-	    TP_PROTO(int kind, const void *dp, unsigned long addr,
-		     size_t length, pid_t owner_tgid, pid_t owner_pid,
-		     long count),
-	    TP_ARGS(kind, dp, addr, length, owner_tgid, owner_pid, count),
+	    TP_PROTO(enum lw_misuse_kind kind, const void *dp,
+		     unsigned long addr, size_t length, pid_t owner_tgid,
+		     pid_t owner_pid, long count, int err),
+	    TP_ARGS(kind, dp, addr, length, owner_tgid, owner_pid, count, err),
 	    TP_STRUCT__entry(__field(int, kind)
 			     __field(const void *, dp)
 			     __field(unsigned long, addr)
@@ -128,6 +157,7 @@ TRACE_EVENT(lw_misuse,
 			     __field(pid_t, owner_tgid)
 			     __field(pid_t, owner_pid)
 			     __field(long, count)
+			     __field(int, err)
 			     __field(pid_t, tgid)
 			     __field(pid_t, pid)),
 	    TP_fast_assign(__entry->kind = kind;
@@ -137,13 +167,14 @@ TRACE_EVENT(lw_misuse,
 			   __entry->owner_tgid = owner_tgid;
 			   __entry->owner_pid = owner_pid;
 			   __entry->count = count;
+			   __entry->err = err;
 			   __entry->tgid = current->tgid;
 			   __entry->pid = current->pid;),
-	    TP_printk("kind=%s dp=%p addr=0x%lx length=%zu tgid=%d pid=%d owner_tgid=%d owner_pid=%d count=%ld",
+	    TP_printk("kind=%s dp=%p addr=0x%lx length=%zu tgid=%d pid=%d owner_tgid=%d owner_pid=%d count=%ld err=%d",
 		      show_lw_misuse(__entry->kind), __entry->dp,
 		      __entry->addr, __entry->length, __entry->tgid,
 		      __entry->pid, __entry->owner_tgid, __entry->owner_pid,
-		      __entry->count)
+		      __entry->count, __entry->err)
 );
 
 DECLARE_EVENT_CLASS(lw_window_class,
@@ -191,7 +222,7 @@ DEFINE_EVENT(lw_window_class, lw_window_destroy,
  */
 TRACE_EVENT(lw_flush,
 	    TP_PROTO(const void *mm, unsigned long start, pid_t pid,
-		     int reason, unsigned long pages),
+		     enum lw_flush_reason reason, unsigned long pages),
 	    TP_ARGS(mm, start, pid, reason, pages),
 	    TP_STRUCT__entry(__field(const void *, mm)
 			     __field(unsigned long, start)
