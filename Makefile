@@ -92,6 +92,7 @@ BENCH = TREE=$(TREE) BENCHOBJ=$(BENCHOBJ) RESULTS=$(RESULTS) E2E_OUT=$(E2E_OUT) 
 KBUILD = $(REPO)/harness/kbuild.sh
 STAGES := $(WORK)/stages
 STAGE = $(REPO)/harness/stage.sh $(STAGES)
+STAGES_REPORT = $(REPO)/harness/stage.sh --report $(STAGES)
 SUBMAKE = $(MAKE) --no-print-directory
 
 .PHONY: help deps tree series apply kunit kunit-build kunit-exec lw-trace e2e e2e-run run check check-bisect test fresh clean distclean
@@ -167,7 +168,7 @@ lw-trace: kunit-build
 # KUnit.  e2e builds the kernel first; e2e-run boots it as built and
 # refuses a kernel older than the tree.
 E2E_OUT := $(WORK)/e2e
-E2E = QEMU_ARGS='$(QEMU_NUMA)' $(REPO)/harness/e2e.sh
+E2E = env QEMU_ARGS='$(QEMU_NUMA)' $(REPO)/harness/e2e.sh
 
 e2e: kunit-build
 	@$(SUBMAKE) e2e-run
@@ -209,7 +210,7 @@ run:
 	$(STAGE) workload $(E2E) demo $(KOBJ) $(TREE) $(E2E_OUT)-demo $(RESULTS)/demo.out; \
 	rc=$$?; \
 	cat $(RESULTS)/demo.out 2>/dev/null; \
-	$(STAGE) --report $(STAGES); \
+	$(STAGES_REPORT); \
 	exit $$rc
 
 check: series
@@ -241,7 +242,7 @@ test:
 	else \
 		echo "not ok make tree" > $(RESULTS)/tree.result; \
 	fi; \
-	$(STAGE) --report $(STAGES); \
+	$(STAGES_REPORT); \
 	echo "test: build directory $(WORK)"; \
 	python3 $(REPO)/harness/summary.py $(RESULTS)
 

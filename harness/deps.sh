@@ -21,8 +21,9 @@ declare -A need=(
 	# checkpatch's SPDX check, run with Debian's python3
 	[python3-ply]=/usr/lib/python3/dist-packages/ply
 	[python3-git]=/usr/lib/python3/dist-packages/git
-	# reStructuredText check of Documentation/
+	# reStructuredText check of Documentation/, and Sphinx (make htmldocs)
 	[python3-docutils]=/usr/lib/python3/dist-packages/docutils
+	[python3-sphinx]=/usr/bin/sphinx-build
 	[xz-utils]=/usr/bin/xz
 	[qemu-system-x86]=/usr/bin/qemu-system-x86_64
 	[cpio]=/usr/bin/cpio

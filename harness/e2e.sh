@@ -79,7 +79,9 @@ cp /bin/busybox "$root/bin/busybox" || fail "no /bin/busybox (busybox-static)"
 g=$repo/harness/guest
 cp "$g/init" "$root/init" && cp "$g/lib.sh" "$root/e2e/lib.sh" &&
 cp "$g/demo.sh" "$root/e2e/demo" && cp "$g/lw-trace-e2e.sh" "$root/e2e/tests/lw_trace" &&
-cp "$g/lw-trace-bench.sh" "$root/e2e/lwbench" || fail "cannot copy harness/guest"
+cp "$g/lw-trace-bench.sh" "$root/e2e/lwbench" &&
+chmod +x "$root/init" "$root/e2e/demo" "$root/e2e/tests/lw_trace" "$root/e2e/lwbench" ||
+	fail "cannot copy harness/guest"
 echo "$mode" > "$root/e2e/mode"
 echo "${E2E_BENCH_ARGS:-}" > "$root/e2e/bench-args"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.gz" ||
