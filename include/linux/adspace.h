@@ -19,7 +19,14 @@ struct xmem;
 struct task_struct;
 struct mm_struct;
 
-/* as_lw_pool_init() flag: flush at every detach and quarantine the range. */
+/**
+ * define LW_DEBUG - as_lw_pool_init() flag that catches uses after detach
+ *
+ * Every as_lw_det64() flushes the range from the TLB of every CPU at once
+ * instead of deferring it, and detached ranges are not handed out again
+ * until the window wraps (a quarantine), so a use after detach faults at
+ * once and is reported with an lw_misuse event.
+ */
 #define LW_DEBUG	0x1
 
 int as_lw_pool_init(size_t pool_size, unsigned int flags);
