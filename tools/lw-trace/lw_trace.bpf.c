@@ -5,17 +5,16 @@
  * goes to user space through a ring buffer with what that view knows of
  * it.  Each handler is built twice, as tp_btf and as raw_tp; lw_trace.c
  * loads one set.  Tracking runs for every process; -p/-t only filter what
- * is reported and counted.
+ * is reported and counted.  The kernel's kinds of misuse (enum
+ * lw_misuse_kind, enum ldata_misuse_kind) come from its BTF, relocated at
+ * load time.
  */
 #include "vmlinux.h"
+#include <asm-generic/errno-base.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "lw_trace.h"
-
-#define EINVAL	22
-#define ENOMEM	12
-#define EEXIST	17
 
 const volatile __u32 targ_pid;		/* report only this process ... */
 const volatile __u32 targ_tid;		/* ... or thread; 0: all */
@@ -436,20 +435,25 @@ static __always_inline int on_lw_detach(void *ctx, const void *dp,
 	return 0;
 }
 
-/* A detach the kernel refused, classified with what the tool's map holds. */
-static __always_inline int on_bad_detach(void *ctx, int kkind,
+/*
+ * A detach the kernel refused and classified (@kind, the tool's), returning
+ * @err: the tool's map adds the attachment at @addr, if it holds a live
+ * one: its owner, descriptor, length and offset, when and where it was
+ * attached.  Else the owner is the kernel's, the thread whose window holds
+ * @addr.
+ */
+static __always_inline int on_bad_detach(void *ctx, __u32 kind,
 					 const void *dp, unsigned long addr,
-					 size_t length, __u32 kowner_pid,
-					 __u32 kowner_tid)
+					 size_t length, __u32 opid, __u32 otid,
+					 int err)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id, kind, opid = kowner_pid, otid = kowner_tid;
-	struct lwt_att_key key;
+	struct lwt_att_key key = {
+		.tgid = bpf_get_current_pid_tgid() >> 32,
+		.addr = addr,
+	};
 	struct lwt_event *e;
 	struct lwt_att *att;
 
-	key.tgid = id >> 32;
-	key.addr = addr;
 	att = bpf_map_lookup_elem(&atts, &key);
 	if (att && !att->live)
 		att = NULL;
@@ -457,24 +461,13 @@ static __always_inline int on_bad_detach(void *ctx, int kkind,
 		opid = att->pid;
 		otid = att->tid;
 	}
-	if (kkind == LW_MISUSE_NOT_OWNER || (otid && otid != tid))
-		kind = LWT_CROSS_THREAD;
-	else if (!att)
-		kind = LWT_DETACH_UNATTACHED;
-	else if (att->dp != (__u64)dp)
-		kind = LWT_DETACH_WRONG_DP;
-	else if (att->length != length)
-		kind = LWT_DETACH_WRONG_LENGTH;
-	else
-		kind = LWT_DETACH_UNATTACHED;
-
 	e = event_new(ctx, LWT_REC_MISUSE, kind, LWT_SRC_KERNEL, opid, otid, false);
 	if (!e)
 		return 0;
 	e->dp = (__u64)dp;
 	e->addr = addr;
 	e->length = length;
-	e->err = kkind == LW_MISUSE_NO_RESOURCES ? -ENOMEM : -EINVAL;
+	e->err = err;
 	if (att) {
 		e->att_dp = att->dp;
 		e->att_length = att->length;
@@ -487,32 +480,50 @@ static __always_inline int on_bad_detach(void *ctx, int kkind,
 	return 0;
 }
 
-static __always_inline int on_lw_misuse(void *ctx, int kkind, const void *dp,
-					unsigned long addr, size_t length,
-					pid_t owner_tgid, pid_t owner_pid,
-					long count)
-{
-	struct lwt_event *e;
-	__u32 kind;
+/* enum lw_misuse_kind's value of LW_MISUSE_@k in the running kernel */
+#define LW_MISUSE(k)	bpf_core_enum_value(enum lw_misuse_kind, LW_MISUSE_##k)
 
-	switch (kkind) {
-	case LW_MISUSE_NO_RESOURCES:
-	case LW_MISUSE_NOT_OWNER:
-	case LW_MISUSE_MISMATCH:
-		return on_bad_detach(ctx, kkind, dp, addr, length, owner_tgid,
-				     owner_pid);
-	case LW_MISUSE_FAULT:
-		kind = LWT_FAULT;
-		break;
-	case LW_MISUSE_RDONLY_WRITE:
-		kind = LWT_RDONLY_WRITE;
-		break;
-	case LW_MISUSE_DAMAGED:
-		kind = LWT_WINDOW_DAMAGED;
-		break;
-	default:
-		/* exit_leak: reported from lw_window_destroy, with the list */
+/*
+ * The tool's kind of the kernel's lw_misuse @kind, the same name; 0 for
+ * an exit leak (reported from lw_window_destroy, with the list) and for a
+ * kind this lw-trace does not know.
+ */
+static __always_inline __u32 lw_kind(enum lw_misuse_kind kind)
+{
+	if (kind == LW_MISUSE(CROSS_THREAD))
+		return LWT_CROSS_THREAD;
+	if (kind == LW_MISUSE(DETACH_UNATTACHED))
+		return LWT_DETACH_UNATTACHED;
+	if (kind == LW_MISUSE(DETACH_WRONG_DP))
+		return LWT_DETACH_WRONG_DP;
+	if (kind == LW_MISUSE(DETACH_WRONG_LENGTH))
+		return LWT_DETACH_WRONG_LENGTH;
+	if (kind == LW_MISUSE(FAULT))
+		return LWT_FAULT;
+	if (kind == LW_MISUSE(RDONLY_WRITE))
+		return LWT_RDONLY_WRITE;
+	if (kind == LW_MISUSE(WINDOW_DAMAGED))
+		return LWT_WINDOW_DAMAGED;
+	return 0;
+}
+
+static __always_inline int on_lw_misuse(void *ctx, enum lw_misuse_kind kkind,
+					const void *dp, unsigned long addr,
+					size_t length, pid_t owner_tgid,
+					pid_t owner_pid, long count, int err)
+{
+	__u32 kind = lw_kind(kkind);
+	struct lwt_event *e;
+
+	switch (kind) {
+	case 0:
 		return 0;
+	case LWT_CROSS_THREAD:
+	case LWT_DETACH_UNATTACHED:
+	case LWT_DETACH_WRONG_DP:
+	case LWT_DETACH_WRONG_LENGTH:
+		return on_bad_detach(ctx, kind, dp, addr, length, owner_tgid,
+				     owner_pid, err);
 	}
 	e = event_new(ctx, LWT_REC_MISUSE, kind, LWT_SRC_KERNEL, owner_tgid,
 		      owner_pid, false);
@@ -522,6 +533,7 @@ static __always_inline int on_lw_misuse(void *ctx, int kkind, const void *dp,
 	e->addr = addr;
 	e->length = length;
 	e->count = count;
+	e->err = err;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -616,7 +628,7 @@ static __always_inline int on_xmem_detach_refused(void *ctx, const void *dp,
 	e->addr = addr;
 	e->length = len;
 	e->count = lw_count;
-	e->err = -16;	/* -EBUSY */
+	e->err = -EBUSY;
 	e->via = cur_syscall();
 	list_atts(e, (__u64)dp, 0, 0);
 	bpf_ringbuf_submit(e, 0);
@@ -640,6 +652,20 @@ static __always_inline struct lwt_elem *elem_entry(__u64 key)
 	return el;
 }
 
+/* @el was allocated (@live) or freed now, by the current thread. */
+static __always_inline void elem_set(void *ctx, struct lwt_elem *el,
+				     const void *pool, unsigned long call_site,
+				     __u32 pid, __u32 tid, __u32 live)
+{
+	el->pool = (__u64)pool;
+	el->ts = track_now();
+	el->call_site = call_site;
+	el->pid = pid;
+	el->tid = tid;
+	stack_ids(ctx, &el->kstack, &el->ustack);
+	el->live = live;
+}
+
 static __always_inline int on_ldata_alloc(void *ctx, const void *pool,
 					  const void *elem,
 					  unsigned long call_site, int node)
@@ -655,15 +681,8 @@ static __always_inline int on_ldata_alloc(void *ctx, const void *pool,
 		if (c)
 			c->ldata_alloc++;
 		el = elem_entry((__u64)elem);
-		if (!el)
-			return 0;
-		el->pool = (__u64)pool;
-		el->ts = track_now();
-		el->call_site = call_site;
-		el->pid = pid;
-		el->tid = tid;
-		stack_ids(ctx, &el->kstack, &el->ustack);
-		el->live = 1;
+		if (el)
+			elem_set(ctx, el, pool, call_site, pid, tid, 1);
 		return 0;
 	}
 	if (c)
@@ -725,51 +744,56 @@ static __always_inline int on_ldata_free(void *ctx, const void *pool,
 	if (!el)
 		return 0;
 	/* From now on: who freed it, and when. */
-	el->pool = (__u64)pool;
-	el->ts = track_now();
-	el->call_site = call_site;
-	el->pid = pid;
-	el->tid = tid;
-	stack_ids(ctx, &el->kstack, &el->ustack);
-	el->live = 0;
+	elem_set(ctx, el, pool, call_site, pid, tid, 0);
 	return 0;
+}
+
+/* enum ldata_misuse_kind's value of LDATA_MISUSE_@k in the running kernel */
+#define LDATA_MISUSE(k) \
+	bpf_core_enum_value(enum ldata_misuse_kind, LDATA_MISUSE_##k)
+
+/* The tool's kind of the kernel's ldata_misuse @kind: ldata_<name>, or 0. */
+static __always_inline __u32 ldata_kind(enum ldata_misuse_kind kind)
+{
+	if (kind == LDATA_MISUSE(FOREIGN_FREE))
+		return LWT_LDATA_FOREIGN_FREE;
+	if (kind == LDATA_MISUSE(WRONG_POOL))
+		return LWT_LDATA_WRONG_POOL;
+	if (kind == LDATA_MISUSE(MISALIGNED_FREE))
+		return LWT_LDATA_MISALIGNED_FREE;
+	if (kind == LDATA_MISUSE(DOUBLE_FREE))
+		return LWT_LDATA_DOUBLE_FREE;
+	if (kind == LDATA_MISUSE(DESTROY_LIVE))
+		return LWT_LDATA_DESTROY_LIVE;
+	return 0;
+}
+
+/* The map's entry of element @key if it is @live (allocated) or not. */
+static __always_inline struct lwt_elem *elem_if(__u64 key, __u32 live)
+{
+	struct lwt_elem *el = bpf_map_lookup_elem(&elems, &key);
+
+	return el && el->live == live ? el : NULL;
 }
 
 static __always_inline int on_ldata_misuse(void *ctx, const void *pool,
 					   const void *elem,
-					   unsigned long call_site, int kkind,
+					   unsigned long call_site,
+					   enum ldata_misuse_kind kkind,
 					   long count, const void *owner)
 {
+	__u32 kind = ldata_kind(kkind);
 	__u64 key = (__u64)elem;
 	struct lwt_elem *el = NULL;
 	struct lwt_event *e;
-	__u32 kind;
 
-	switch (kkind) {
-	case LDATA_MISUSE_FOREIGN:
-		kind = LWT_LDATA_FOREIGN_FREE;
-		break;
-	case LDATA_MISUSE_WRONG_POOL:
-		kind = LWT_LDATA_WRONG_POOL;
-		el = bpf_map_lookup_elem(&elems, &key);
-		if (el && !el->live)
-			el = NULL;
-		break;
-	case LDATA_MISUSE_MISALIGNED:
-		kind = LWT_LDATA_MISALIGNED_FREE;
-		break;
-	case LDATA_MISUSE_DOUBLE_FREE:
-		kind = LWT_LDATA_DOUBLE_FREE;
-		el = bpf_map_lookup_elem(&elems, &key);
-		if (el && el->live)
-			el = NULL;
-		break;
-	case LDATA_MISUSE_DESTROY_LIVE:
-		kind = LWT_LDATA_DESTROY_LIVE;
-		break;
-	default:
+	if (!kind)
 		return 0;
-	}
+	/* Who allocated the other pool's element; who freed it first. */
+	if (kind == LWT_LDATA_WRONG_POOL)
+		el = elem_if(key, 1);
+	else if (kind == LWT_LDATA_DOUBLE_FREE)
+		el = elem_if(key, 0);
 	e = event_new(ctx, LWT_REC_MISUSE, kind, LWT_SRC_KERNEL,
 		      el ? el->pid : 0, el ? el->tid : 0,
 		      kind == LWT_LDATA_DESTROY_LIVE);
@@ -825,9 +849,10 @@ LWT_TRACE_PROG(lw_attach, on_lw_attach(ctx, dp, offset, length, addr, err),
 	       const void *dp, size_t offset, size_t length, unsigned long addr, int err)
 LWT_TRACE_PROG(lw_detach, on_lw_detach(ctx, dp, offset, length, addr, err),
 	       const void *dp, size_t offset, size_t length, unsigned long addr, int err)
-LWT_TRACE_PROG(lw_misuse, on_lw_misuse(ctx, kind, dp, addr, length, owner_tgid, owner_pid, count),
-	       int kind, const void *dp, unsigned long addr, size_t length, pid_t owner_tgid,
-	       pid_t owner_pid, long count)
+LWT_TRACE_PROG(lw_misuse,
+	       on_lw_misuse(ctx, kind, dp, addr, length, owner_tgid, owner_pid, count, err),
+	       enum lw_misuse_kind kind, const void *dp, unsigned long addr, size_t length,
+	       pid_t owner_tgid, pid_t owner_pid, long count, int err)
 LWT_TRACE_PROG(lw_window_destroy, on_lw_window_destroy(ctx, mm, start, len, tgid, pid, count),
 	       const void *mm, unsigned long start, unsigned long len, pid_t tgid, pid_t pid,
 	       long count)
@@ -850,7 +875,8 @@ LWT_TRACE_PROG(ldata_free, on_ldata_free(ctx, pool, elem, call_site),
 LWT_TRACE_PROG(ldata_destroy, on_ldata_destroy(ctx, pool, outstanding),
 	       const void *pool, unsigned int id, long outstanding)
 LWT_TRACE_PROG(ldata_misuse, on_ldata_misuse(ctx, pool, elem, call_site, kind, count, owner),
-	       const void *pool, const void *elem, unsigned long call_site, int kind, long count,
-	       const void *owner, int node, int caller_node)
+	       const void *pool, const void *elem, unsigned long call_site,
+	       enum ldata_misuse_kind kind, long count, const void *owner, int node,
+	       int caller_node)
 
 char LICENSE[] SEC("license") = "GPL";

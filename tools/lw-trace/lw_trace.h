@@ -2,7 +2,9 @@
 /*
  * lw-trace: what the BPF programs (lw_trace.bpf.c) and the front end
  * (lw_trace.c) share: the kinds of misuse, the event record sent through
- * the ring buffer and the keys and values of the tool's own maps.
+ * the ring buffer and the keys and values of the tool's own maps.  The
+ * kernel's own kinds (enum lw_misuse_kind, enum ldata_misuse_kind) are not
+ * copied here: the BPF side takes them from the kernel's BTF.
  */
 #ifndef __LW_TRACE_H
 #define __LW_TRACE_H
@@ -12,23 +14,11 @@
 #define LWT_MAX_STACK		32	/* frames kept per stack */
 #define LWT_HIST_SLOTS		32	/* log2 buckets of nanoseconds */
 
-/* The kernel's own misuse codes (include/trace/events/lw_attach.h) */
-#define LW_MISUSE_NO_RESOURCES	1
-#define LW_MISUSE_NOT_OWNER	2
-#define LW_MISUSE_MISMATCH	3
-#define LW_MISUSE_EXIT_LEAK	4
-#define LW_MISUSE_FAULT		5
-#define LW_MISUSE_RDONLY_WRITE	6
-#define LW_MISUSE_DAMAGED	7
-
-/* ... and include/trace/events/ldata.h */
-#define LDATA_MISUSE_FOREIGN		1
-#define LDATA_MISUSE_WRONG_POOL		2
-#define LDATA_MISUSE_MISALIGNED		3
-#define LDATA_MISUSE_DOUBLE_FREE	4
-#define LDATA_MISUSE_DESTROY_LIVE	5
-
-/* What lw-trace reports; the names are lwt_kind_names[] in lw_trace.c. */
+/*
+ * What lw-trace reports; the names are kind_names[] in lw_trace.c.  The
+ * kernel's kinds map 1:1 onto those with the same name (cross_thread ...
+ * window_damaged, ldata_<name>); the others are the tool's own.
+ */
 enum lwt_kind {
 	LWT_CROSS_THREAD = 1,	/* detach of another thread's attachment */
 	LWT_XMDETACH_LIVE,	/* xmdetach or last close while attached */
