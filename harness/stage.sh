@@ -24,7 +24,7 @@ fi
 log=$1 name=$2
 shift 2
 start=$(date +%s)
-echo "== $name: $*"
+echo "== $name"
 "$@"
 rc=$?
 secs=$(($(date +%s) - start))
