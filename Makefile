@@ -68,8 +68,9 @@ QEMU_NUMA := -accel $(QEMU_ACCEL) -smp 4,sockets=2,cores=2,threads=1 -m 2G \
 KUNIT_PY := ./tools/testing/kunit/kunit.py
 KUNIT_BUILD_ARGS = --arch=x86_64 --build_dir=$(KOBJ) --jobs=$(JOBS) \
 	--kunitconfig=$(KUNITCONFIG) --make_options='CC=$(CC_KERNEL)'
+# kasan_multi_shot: every KASAN report, not just the first of the boot.
 KUNIT_EXEC_ARGS = --arch=x86_64 --build_dir=$(KOBJ) --kunitconfig=$(KUNITCONFIG) \
-	--timeout=$(KUNIT_TIMEOUT) --qemu_args='$(QEMU_NUMA)'
+	--timeout=$(KUNIT_TIMEOUT) --qemu_args='$(QEMU_NUMA)' --kernel_args=kasan_multi_shot
 
 # Benchmarks: a production kernel (kunit/bench.kunitconfig: no debug
 # checkers) built by kunit.py in its own directory, so that the debug build

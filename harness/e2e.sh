@@ -98,7 +98,7 @@ start=$(date +%s)
 timeout --foreground "$timeout" qemu-system-x86_64 -nodefaults -no-reboot \
 	-display none -bios qboot.rom $qemu_args \
 	-kernel "$bzimage" -initrd "$out/initramfs.gz" \
-	-append "console=ttyS0 kunit.enable=0 panic=-1 loglevel=5" \
+	-append "console=ttyS0 kunit.enable=0 panic=-1 loglevel=5 kasan_multi_shot" \
 	-serial "file:$out/console.log" "${guest[@]}" < /dev/null
 qrc=$?
 secs=$(( $(date +%s) - start ))

@@ -730,6 +730,65 @@ static void test_double_free_refused(struct kunit *test)
 	expect_intact(test, pool, nid, INIT);
 }
 
+struct unchecked {
+	ldata_t pool;
+	void *elem;
+	int n;
+};
+
+static long unchecked_free_fn(void *arg)
+{
+	struct unchecked *u = arg;
+	int i;
+
+	for (i = 0; i < u->n; i++)
+		ldata_free_unchecked(u->pool, u->elem);
+	return 0;
+}
+
+/*
+ * A double free the pool cannot see, as on a kernel without
+ * CONFIG_LDATA_DEBUG (ldata_free_unchecked() frees as that kernel does), of
+ * an element whose sub-pool has every element back: its stack of free
+ * indices is full.  The free must not write past it: it is refused,
+ * reported as a double free and warned about once, and the sub-pool still
+ * holds each of its elements exactly once.  Runs on any configuration.
+ */
+static void test_double_free_full_subpool(struct kunit *test)
+{
+	enum { INIT = 2 * LDATA_PCP_MAX, TWICE = 3 };
+	struct unchecked u = { .n = TWICE };
+	int nodes[2], c0, c1;
+	struct ldata_event ev;
+	void **elems;
+
+	need_nodes(test, nodes, ARRAY_SIZE(nodes), 2);
+	c0 = node_cpu(nodes[0]);
+	c1 = node_cpu(nodes[1]);
+	elems = kunit_kcalloc(test, INIT, sizeof(*elems), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, elems);
+	u.pool = new_pool(test, 64, INIT, INIT);
+	/* Every element of node 1 out, its sub-pool and c1's cache empty... */
+	KUNIT_ASSERT_EQ(test, alloc_on(c1, u.pool, elems, INIT), INIT);
+	/* ... and back from the other node, straight to the sub-pool. */
+	free_on(c0, u.pool, elems, INIT);
+	KUNIT_EXPECT_EQ(test, stats(test, u.pool, nodes[1]).free, (long)INIT);
+
+	lw_kunit_reset(&seen);
+	u.elem = elems[0];
+	work_on_cpu(c0, unchecked_free_fn, &u);
+	ev = last_event(&seen.misuse);
+	KUNIT_EXPECT_EQ(test, ev.seen, TWICE);
+	KUNIT_EXPECT_EQ(test, ev.kind, LDATA_MISUSE_DOUBLE_FREE);
+	KUNIT_EXPECT_PTR_EQ(test, ev.pool, (const void *)u.pool);
+	KUNIT_EXPECT_PTR_EQ(test, ev.elem, (const void *)elems[0]);
+	KUNIT_EXPECT_EQ(test, ev.count, 1L);
+	KUNIT_EXPECT_EQ(test, ev.node, nodes[1]);
+	KUNIT_EXPECT_EQ(test, stats(test, u.pool, nodes[1]).free, (long)INIT);
+	KUNIT_EXPECT_EQ(test, stats(test, u.pool, nodes[1]).in_use, 0L);
+	expect_intact(test, u.pool, nodes[1], INIT);
+}
+
 static void test_destroy_with_live_elements(struct kunit *test)
 {
 	long pages = ldata_nr_pages();
@@ -1073,6 +1132,7 @@ static struct kunit_case ldata_test_cases[] = {
 	KUNIT_CASE(test_grow_nomem_all_or_nothing),
 	KUNIT_CASE(test_free_refused),
 	KUNIT_CASE(test_double_free_refused),
+	KUNIT_CASE(test_double_free_full_subpool),
 	KUNIT_CASE(test_destroy_with_live_elements),
 	KUNIT_CASE(test_debugfs_stats),
 	KUNIT_CASE_PARAM(test_hardirq_races_threads,

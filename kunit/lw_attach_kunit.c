@@ -19,6 +19,7 @@
  * test ends are lw_kunit.h's, shared with the other suites.
  */
 
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/adspace.h>
 #include <linux/binfmts.h>
@@ -1054,6 +1055,258 @@ static void test_damaged_window(struct kunit *test)
 	expect_baseline(test, pins);
 }
 
+/* ===== What a window may cost ===== */
+
+static int window_limits_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	struct user_struct *user = current_user();
+	unsigned long addr, cost = lw_window_pages(BUFSZ);
+	const struct cred *old;
+	int maps, max_maps;
+	long locked;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	old = lw_kunit_drop_ipc_lock(test);
+	if (!old)
+		return -ENOMEM;
+	locked = atomic_long_read(&user->locked_vm);
+	maps = current->mm->map_count;
+
+	/* A page short of the window's cost: no window, nothing charged. */
+	lw_kunit_set_memlock_limit((locked + cost - 1) << PAGE_SHIFT);
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, 0, 1, &addr), -ENOMEM);
+	KUNIT_EXPECT_NULL(test, current->lw_window);
+	KUNIT_EXPECT_EQ(test, current->mm->map_count, maps);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked);
+	KUNIT_EXPECT_EQ(test, last(&seen.created).seen, 0);
+
+	/* vm.max_map_count VMAs already: no room for the window's. */
+	lw_kunit_set_memlock_limit(RLIM_INFINITY);
+	max_maps = sysctl_max_map_count;
+	sysctl_max_map_count = maps;
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, 0, 1, &addr), -ENOMEM);
+	sysctl_max_map_count = max_maps;
+	KUNIT_EXPECT_NULL(test, current->lw_window);
+	KUNIT_EXPECT_EQ(test, current->mm->map_count, maps);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked);
+
+	/* Exactly enough: charged as long as the window lives. */
+	lw_kunit_set_memlock_limit((locked + cost) << PAGE_SHIFT);
+	if (!expect_ok(test, as_lw_att64(c->lw, 0, 1, &addr))) {
+		KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm),
+				locked + (long)cost);
+		KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, 1), 0);
+	}
+	revert_creds(old);
+	return 0;
+}
+
+/*
+ * A window's page tables and tables cost memory the kernel keeps for the
+ * thread's life: charged to RLIMIT_MEMLOCK (unless CAP_IPC_LOCK) and
+ * subject to vm.max_map_count, as an mmap of it would be.
+ */
+static void test_window_limits(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+	struct user_struct *user = current_user();
+	long locked = atomic_long_read(&user->locked_vm);
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	KUNIT_EXPECT_EQ(test, run_user(test, window_limits_fn, &c), 0);
+	/* The window went with its thread, and so did the charge. */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked);
+	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
+}
+
+/* ===== Window teardown ===== */
+
+/*
+ * A sibling thread on another CPU keeps reading a page of the owner's
+ * window, so that CPU keeps its translation; the owner exits with the page
+ * attached.  Its teardown clears the window's PTEs, unmaps the VMA and
+ * drops mmap_lock, and right then (the static stub holds it there) maps
+ * fresh memory at that address, as any thread of the process may.  The
+ * sibling must read zeros, not the descriptor's page through a translation
+ * nobody flushed; and the flush of the whole window must already be done
+ * (its lw_flush event seen) when the lock is dropped.  The first check
+ * needs a TLB that keeps the entry (real ones do, QEMU's TCG may not); the
+ * second holds on any machine.
+ */
+struct stale_ctx {
+	struct att_ctx *c;
+	unsigned long addr;	/* page 1 of the owner's attachment */
+	atomic_t step;
+	u64 seen;		/* what the sibling read after the remap */
+	unsigned long mapped;
+	int flushed;		/* exit flushes seen when the lock was dropped */
+};
+
+enum { STALE_ATTACHED = 1, STALE_TOUCHED, STALE_MAPPED, STALE_READ };
+
+static struct stale_ctx *stale;
+
+static bool stale_wait(int step, unsigned long timeout)
+{
+	unsigned long end = jiffies + timeout;
+
+	while (atomic_read(&stale->step) < step) {
+		if (time_after(jiffies, end))
+			return false;
+		msleep(1);
+	}
+	return true;
+}
+
+/* The owner's teardown, right after mmap_write_unlock(). */
+static void stale_window_unlocked(struct mm_struct *mm)
+{
+	stale->flushed = count_of(&seen.flush_seen[LW_FLUSH_EXIT]);
+	stale->mapped = vm_mmap(NULL, stale->addr, PAGE_SIZE,
+				PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS |
+				MAP_FIXED_NOREPLACE, 0);
+	atomic_set(&stale->step, STALE_MAPPED);
+	stale_wait(STALE_READ, 5 * HZ);
+}
+
+static int stale_owner_fn(struct utask *u)
+{
+	struct kunit *test = u->test;
+	unsigned long addr;
+
+	set_cpus_allowed_ptr(current, cpumask_of(0));
+	if (expect_ok(test, as_lw_att64(stale->c->lw, 0, 2 * PAGE_SIZE, &addr)))
+		return -EIO;
+	stale->addr = addr + PAGE_SIZE;
+	atomic_set(&stale->step, STALE_ATTACHED);
+	KUNIT_EXPECT_TRUE(test, stale_wait(STALE_TOUCHED, 10 * HZ));
+	return 0;		/* exits attached: the window is torn down */
+}
+
+static int stale_sibling_fn(struct utask *u)
+{
+	struct kunit *test = u->test;
+	struct utask owner = { .test = test };
+	unsigned long end;
+	u64 v = 0;
+
+	set_cpus_allowed_ptr(current, cpumask_of(1));
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	if (uthread_start(&owner, stale_owner_fn, NULL) <= 0)
+		return -ESRCH;
+	if (!stale_wait(STALE_ATTACHED, 10 * HZ)) {
+		wait_for_completion(&owner.ready);
+		return -ETIMEDOUT;
+	}
+	/* Through the owner's window: this CPU caches the translation. */
+	KUNIT_EXPECT_EQ(test, uread(stale->addr, &v, sizeof(v)), 0);
+	KUNIT_EXPECT_NE(test, v, 0ULL);
+	atomic_set(&stale->step, STALE_TOUCHED);
+	/*
+	 * Keep reading it, without sleeping or running anything else that
+	 * could push the translation out, until the owner has remapped it.
+	 */
+	end = jiffies + 10 * HZ;
+	while (atomic_read(&stale->step) < STALE_MAPPED &&
+	       time_before(jiffies, end))
+		(void)uread(stale->addr, &v, sizeof(v));
+	KUNIT_EXPECT_EQ(test, atomic_read(&stale->step), STALE_MAPPED);
+	KUNIT_EXPECT_EQ(test, stale->mapped, stale->addr);
+	if (stale->mapped == stale->addr)
+		KUNIT_EXPECT_EQ(test, uread(stale->addr, &stale->seen,
+					    sizeof(stale->seen)), 0);
+	atomic_set(&stale->step, STALE_READ);
+	wait_for_completion(&owner.ready);
+	if (stale->mapped == stale->addr)
+		vm_munmap(stale->addr, PAGE_SIZE);
+	return 0;
+}
+
+static void test_teardown_flushes_before_unlock(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+	struct stale_ctx ctx = { .c = &c };
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	fill(test, c.buf, BUFSZ, 0x5b);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	stale = &ctx;
+	kunit_activate_static_stub(test, lw_window_unlocked,
+				   stale_window_unlocked);
+	KUNIT_EXPECT_EQ(test, run_user(test, stale_sibling_fn, NULL), 0);
+	kunit_deactivate_static_stub(test, lw_window_unlocked);
+	KUNIT_EXPECT_EQ_MSG(test, ctx.flushed, 1,
+			    "mmap_lock dropped before the window was flushed");
+	KUNIT_EXPECT_EQ_MSG(test, ctx.seen, 0ULL,
+			    "read the detached descriptor's page through a stale TLB entry");
+	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
+}
+
+/*
+ * A window whose VMA cannot be unmapped at teardown (do_munmap() fails):
+ * the VMA stays, but its file no longer leads to the freed window.  Mapping
+ * that file again (what remap_file_pages() does) is refused.
+ */
+static int munmap_fails_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	unsigned long addr;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	if (expect_ok(test, as_lw_att64(c->lw, 0, PAGE_SIZE, &addr)))
+		return -EIO;
+	return 0;		/* exits: the teardown's munmap fails */
+}
+
+static int munmap_fails_stub(struct mm_struct *mm, unsigned long start,
+			     size_t len)
+{
+	return -ENOMEM;
+}
+
+static void test_teardown_munmap_fails(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+	struct vm_area_struct *vma;
+	struct file *file = NULL;
+	unsigned long start, len, ret;
+	long pins = lw_kunit_pins_outstanding();
+	int byte;
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	kunit_activate_static_stub(test, lw_window_munmap, munmap_fails_stub);
+	KUNIT_EXPECT_EQ(test, run_user(test, munmap_fails_fn, &c), 0);
+	kunit_deactivate_static_stub(test, lw_window_munmap);
+	start = last(&seen.destroyed).addr;
+	KUNIT_ASSERT_NE(test, start, 0UL);
+	/* Nothing holds the descriptor any more. */
+	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
+	expect_baseline(test, pins);
+
+	mmap_read_lock(current->mm);
+	vma = vma_lookup(current->mm, start);
+	if (vma && vma->vm_file)
+		file = get_file(vma->vm_file);
+	len = vma ? vma->vm_end - vma->vm_start : 0;
+	mmap_read_unlock(current->mm);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, file, "the window's VMA went away");
+	/* What is left faults, and its file maps nothing any more. */
+	KUNIT_EXPECT_EQ(test, uread(start, &byte, 1), -EFAULT);
+	ret = vm_mmap(file, 0, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	KUNIT_EXPECT_TRUE(test, IS_ERR_VALUE(ret));
+	if (!IS_ERR_VALUE(ret))
+		vm_munmap(ret, len);
+	fput(file);
+}
+
 /* ===== Torture ===== */
 
 struct torture {
@@ -1207,6 +1460,9 @@ static struct kunit_case lw_test_cases[] = {
 	KUNIT_CASE(test_exec_releases_everything),
 	KUNIT_CASE(test_window_is_sealed),
 	KUNIT_CASE(test_damaged_window),
+	KUNIT_CASE(test_window_limits),
+	KUNIT_CASE(test_teardown_flushes_before_unlock),
+	KUNIT_CASE(test_teardown_munmap_fails),
 	KUNIT_CASE_PARAM(test_torture, lw_kunit_nthreads_gen_params),
 	{}
 };

@@ -17,6 +17,8 @@
  *    assertion leaves nothing pinned: lw_kunit_alloc_dp() (a free one),
  *    lw_kunit_attach_dp() (one attached to a range), lw_kunit_detach_at_end()
  *    (the caller's own);
+ *  - lw_kunit_drop_ipc_lock() and lw_kunit_set_memlock_limit(), for the
+ *    RLIMIT_MEMLOCK charges;
  *  - lw_kunit_nthreads_gen_params(), the thread counts of a parameterised
  *    case, and lw_kunit_nthreads().
  *
@@ -28,6 +30,8 @@
 
 #include <kunit/test.h>
 #include <linux/atomic.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/compiler.h>
 #include <linux/cpumask.h>
 #include <linux/errno.h>
@@ -38,6 +42,9 @@
 #include <linux/nodemask.h>
 #include <linux/percpu.h>
 #include <linux/printk.h>
+#include <linux/resource.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/spinlock.h>
 #include <linux/sprintf.h>
 #include <linux/stddef.h>
@@ -364,6 +371,49 @@ static inline struct xmem *lw_kunit_attach_dp(struct kunit *test,
 
 	KUNIT_ASSERT_EQ(test, xmattach(addr, len, dp, segflag), 0);
 	return dp;
+}
+
+/* ===== Limits ===== */
+
+/**
+ * lw_kunit_drop_ipc_lock() - run without CAP_IPC_LOCK, so RLIMIT_MEMLOCK applies
+ * @test: the test
+ *
+ * Overrides the current task's credentials until revert_creds() of what
+ * this returns.  Usable in the test's thread and in tasks it starts.
+ *
+ * Context: Process context.
+ * Return: the credentials to revert to, or NULL (the test has failed) if
+ * new ones could not be made.
+ */
+static inline const struct cred *lw_kunit_drop_ipc_lock(struct kunit *test)
+{
+	const struct cred *old;
+	struct cred *new;
+
+	new = prepare_creds();
+	KUNIT_EXPECT_NOT_NULL(test, new);
+	if (!new)
+		return NULL;
+	cap_lower(new->cap_effective, CAP_IPC_LOCK);
+	old = override_creds(new);
+	put_cred(new);
+	return old;
+}
+
+/**
+ * lw_kunit_set_memlock_limit() - set the current process's RLIMIT_MEMLOCK
+ * @bytes: the soft limit
+ *
+ * Context: Process context.
+ */
+static inline void lw_kunit_set_memlock_limit(unsigned long bytes)
+{
+	struct rlimit *rlim = current->signal->rlim + RLIMIT_MEMLOCK;
+
+	task_lock(current->group_leader);
+	rlim->rlim_cur = bytes;
+	task_unlock(current->group_leader);
 }
 
 /* ===== Thread counts ===== */

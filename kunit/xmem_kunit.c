@@ -87,6 +87,12 @@ static void probe_attach(void *data, const void *dp, unsigned long addr,
 static void probe_detach(void *data, const void *dp, unsigned long addr,
 			 size_t len, int segflag, int err)
 {
+	/*
+	 * A refused detach names a descriptor that is still there: look at
+	 * it, as a tracer may (KASAN reports it if it was freed).
+	 */
+	if (err == -EBUSY)
+		(void)READ_ONCE(((const struct xmem *)dp)->aspace_id);
 	record(&seen.detach, dp, addr, len, segflag, err);
 }
 
@@ -96,16 +102,33 @@ static void probe_copy(void *data, const void *dp, unsigned long addr,
 	record(&seen.copy, dp, addr, len, out, err);
 }
 
+/* test_orphan_events_before_free(): the last put, racing the events. */
+struct orphan_race {
+	struct xmem_obj *obj;
+	atomic_t go, done;
+};
+
+static struct orphan_race *orphan_race;
+
 static void probe_refused(void *data, const void *dp, unsigned long addr,
 			  size_t len, long lw_count, pid_t owner_tgid,
 			  pid_t owner_pid)
 {
+	struct orphan_race *race = xchg(&orphan_race, NULL);
 	unsigned long flags = lw_kunit_lock(&seen.lock);
+	int ms;
 
+	(void)READ_ONCE(((const struct xmem *)dp)->aspace_id);
 	fill(&seen.refused, dp, addr, len, lw_count, 0);
 	seen.refused.owner_tgid = owner_tgid;
 	seen.refused.owner_pid = owner_pid;
 	lw_kunit_unlock(&seen.lock, flags);
+	if (!race)
+		return;
+	/* Let the last attachment go now, and give it a second to finish. */
+	atomic_set(&race->go, 1);
+	for (ms = 0; ms < 1000 && !atomic_read(&race->done); ms++)
+		mdelay(1);
 }
 
 static const struct lw_kunit_probe xmem_probes[] = {
@@ -163,29 +186,6 @@ static u8 pattern_at(size_t i)
 static struct xmem_obj *obj_of(struct xmem *dp)
 {
 	return rcu_dereference_raw(dp->xm_priv);
-}
-
-/* Run the test without CAP_IPC_LOCK so that RLIMIT_MEMLOCK applies. */
-static const struct cred *drop_ipc_lock(struct kunit *test)
-{
-	const struct cred *old;
-	struct cred *new;
-
-	new = prepare_creds();
-	KUNIT_ASSERT_NOT_NULL(test, new);
-	cap_lower(new->cap_effective, CAP_IPC_LOCK);
-	old = override_creds(new);
-	put_cred(new);
-	return old;
-}
-
-static void set_memlock_limit(unsigned long bytes)
-{
-	struct rlimit *rlim = current->signal->rlim + RLIMIT_MEMLOCK;
-
-	task_lock(current->group_leader);
-	rlim->rlim_cur = bytes;
-	task_unlock(current->group_leader);
 }
 
 static void expect_free(struct kunit *test, struct xmem *dp)
@@ -413,10 +413,10 @@ static void test_lw_memlock_charge_returned(struct kunit *test)
 	struct user_struct *user = current_user();
 	struct xmem *dp = lw_kunit_alloc_dp(test);
 	/* No ASSERT from here to revert_creds(). */
-	const struct cred *old = drop_ipc_lock(test);
+	const struct cred *old = lw_kunit_drop_ipc_lock(test);
 	long locked = atomic_long_read(&user->locked_vm);
 
-	set_memlock_limit((locked + NPAGES) << PAGE_SHIFT);
+	lw_kunit_set_memlock_limit((locked + NPAGES) << PAGE_SHIFT);
 	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked + NPAGES);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), NPAGES);
@@ -433,11 +433,11 @@ static void test_lw_memlock_over_limit(struct kunit *test)
 	struct xmem *dp = lw_kunit_alloc_dp(test), before;
 	struct xmem *dp2 = lw_kunit_alloc_dp(test);
 	/* No ASSERT from here to revert_creds(). */
-	const struct cred *old = drop_ipc_lock(test);
+	const struct cred *old = lw_kunit_drop_ipc_lock(test);
 	long locked = atomic_long_read(&user->locked_vm);
 	long pins = lw_kunit_pins_outstanding();
 
-	set_memlock_limit((locked + NPAGES - 1) << PAGE_SHIFT);
+	lw_kunit_set_memlock_limit((locked + NPAGES - 1) << PAGE_SHIFT);
 	before = *dp;
 	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
@@ -465,7 +465,7 @@ static void test_lw_cap_ipc_lock_not_charged(struct kunit *test)
 
 	/* KUnit threads run with full capabilities. */
 	KUNIT_ASSERT_TRUE(test, capable(CAP_IPC_LOCK));
-	set_memlock_limit(0);
+	lw_kunit_set_memlock_limit(0);
 	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), NPAGES);
@@ -911,6 +911,58 @@ static void test_orphan_released_by_last_detach(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, f.flush.obj);
 }
 
+static void orphan_kfree(struct xmem *dp)
+{
+	orphan_released.calls++;
+	kfree(dp);
+}
+
+static int orphan_last_put_fn(void *arg)
+{
+	struct orphan_race *race = arg;
+
+	while (!atomic_read(&race->go))
+		msleep(1);
+	xmem_lw_put(race->obj);		/* completes the detach: frees dp */
+	atomic_set(&race->done, 1);
+	return 0;
+}
+
+/*
+ * The owner lets go of a descriptor whose last attachment ends at that very
+ * moment: the detach that ends it frees the descriptor.  The events of the
+ * refused xmdetach() (detach_refused, and xmem_detach with -EBUSY) name the
+ * descriptor; they must be emitted while it is certainly still there.  The
+ * probes look at it (KASAN would report a freed one) and, on the refused
+ * event, let the last put run for up to a second first.
+ */
+static void test_orphan_events_before_free(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	struct orphan_race race = { };
+	struct task_struct *t;
+	struct xmem *dp;
+
+	dp = kzalloc(sizeof(*dp), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dp);
+	xmem_init(dp);
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
+	race.obj = xmem_lw_get(dp);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(race.obj));
+	t = kthread_run(orphan_last_put_fn, &race, "orphan_put");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	memset(&orphan_released, 0, sizeof(orphan_released));
+	WRITE_ONCE(orphan_race, &race);
+	KUNIT_EXPECT_EQ(test, xmem_detach_orphan(dp, orphan_kfree), -EBUSY);
+	WRITE_ONCE(orphan_race, NULL);
+	atomic_set(&race.go, 1);	/* if the probe did not run */
+	while (!atomic_read(&race.done))
+		msleep(1);
+	KUNIT_EXPECT_EQ(test, orphan_released.calls, 1);
+	KUNIT_EXPECT_EQ(test, last(&seen.refused).count, 1);
+	KUNIT_EXPECT_EQ(test, last(&seen.detach).count, 2);
+}
+
 /*
  * xmdetach() racing with lightweight attachments: getter threads take and
  * drop attachments in a loop while the test detaches and re-attaches the
@@ -1195,6 +1247,93 @@ static void test_copy_user_owner_gone(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 }
 
+/*
+ * AIX code copies descriptors by value (the b_xmemd idiom).  A copy works
+ * while the descriptor it was copied from is attached; once one of them is
+ * detached every other copy is refused with -EINVAL, however long after,
+ * and never reaches the object that went with the detach.
+ */
+static void test_copy_of_descriptor(struct kunit *test)
+{
+	int segflag = *(const int *)test->param_value;
+	struct xmem *dp = lw_kunit_alloc_dp(test);
+	struct xmem *copy = lw_kunit_alloc_dp(test);
+	unsigned long addr;
+	u8 b = 0;
+
+	addr = attach_pattern(test, dp, segflag);
+	*copy = *dp;
+	KUNIT_EXPECT_EQ(test, xmemin(addr + 9, &b, 1, copy), 0);
+	KUNIT_EXPECT_EQ(test, b, pattern_at(9));
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+	/* The object is freed after a grace period: let it be. */
+	rcu_barrier();
+	KUNIT_EXPECT_EQ(test, xmemin(addr + 9, &b, 1, copy), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmemout(&b, addr + 9, 1, copy), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmem_lw_count(copy), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xmem_lw_get(copy)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmdetach(copy), -EINVAL);
+	expect_event(test, &seen.detach, copy, 0, 0, -1, -EINVAL);
+
+	/* A new attachment in the old one's place does not revive the copy. */
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, segflag), 0);
+	KUNIT_EXPECT_EQ(test, xmemin(addr + 9, &b, 1, copy), -EINVAL);
+
+	/* Detached through a copy: the original is the stale one now. */
+	*copy = *dp;
+	KUNIT_EXPECT_EQ(test, xmdetach(copy), 0);
+	KUNIT_EXPECT_EQ(test, copy->aspace_id, XMEM_INVAL);
+	rcu_barrier();
+	KUNIT_EXPECT_EQ(test, xmemin(addr + 9, &b, 1, dp), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), -EINVAL);
+	/* A stale descriptor is made free again by its owner. */
+	xmem_init(dp);
+	KUNIT_EXPECT_EQ(test, xmattach(addr, BUFSZ, dp, segflag), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+}
+
+struct atomic_copy {
+	int in_spinlock, out_spinlock, in_preempt_off, in_irqs_off;
+};
+
+/*
+ * xmemin()/xmemout() of a USER_ADSPACE descriptor go through the owner's
+ * mm and sleep: from atomic context they are refused with -EINVAL, never
+ * attempted (a spinlock is only visible with CONFIG_PREEMPT_COUNT).
+ */
+static void test_copy_user_atomic_refused(struct kunit *test)
+{
+	struct xmem *dp = lw_kunit_alloc_dp(test);
+	struct atomic_copy r = { 0 };
+	DEFINE_SPINLOCK(lock);
+	unsigned long addr, flags;
+	u8 b = 0;
+
+	addr = attach_pattern(test, dp, USER_ADSPACE);
+	spin_lock(&lock);
+	r.in_spinlock = xmemin(addr, &b, 1, dp);
+	r.out_spinlock = xmemout(&b, addr, 1, dp);
+	spin_unlock(&lock);
+	preempt_disable();
+	r.in_preempt_off = xmemin(addr, &b, 1, dp);
+	preempt_enable();
+	local_irq_save(flags);
+	r.in_irqs_off = xmemin(addr, &b, 1, dp);
+	local_irq_restore(flags);
+
+	if (IS_ENABLED(CONFIG_PREEMPT_COUNT)) {
+		KUNIT_EXPECT_EQ(test, r.in_spinlock, -EINVAL);
+		KUNIT_EXPECT_EQ(test, r.out_spinlock, -EINVAL);
+		KUNIT_EXPECT_EQ(test, r.in_preempt_off, -EINVAL);
+	}
+	KUNIT_EXPECT_EQ(test, r.in_irqs_off, -EINVAL);
+	expect_event(test, &seen.copy, dp, addr, 1, 0, -EINVAL);
+	/* In process context it copies. */
+	KUNIT_EXPECT_EQ(test, xmemin(addr + 3, &b, 1, dp), 0);
+	KUNIT_EXPECT_EQ(test, b, pattern_at(3));
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+}
+
 /* ===== Suite ===== */
 
 static struct kunit_case xmem_test_cases[] = {
@@ -1224,12 +1363,15 @@ static struct kunit_case xmem_test_cases[] = {
 	KUNIT_CASE(test_lw_rdonly_on_request),
 	KUNIT_CASE(test_orphan_idle_detaches_now),
 	KUNIT_CASE(test_orphan_released_by_last_detach),
+	KUNIT_CASE(test_orphan_events_before_free),
 	KUNIT_CASE_PARAM(test_detach_races_lw_attach,
 			 lw_kunit_nthreads_gen_params),
 	KUNIT_CASE_PARAM(test_copy_round_trip, copy_segflag_gen_params),
 	KUNIT_CASE_PARAM(test_copy_out_of_range, copy_segflag_gen_params),
 	KUNIT_CASE_PARAM(test_copy_from_hardirq, copy_segflag_gen_params),
 	KUNIT_CASE(test_copy_user_owner_gone),
+	KUNIT_CASE_PARAM(test_copy_of_descriptor, copy_segflag_gen_params),
+	KUNIT_CASE(test_copy_user_atomic_refused),
 	{}
 };
 

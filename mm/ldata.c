@@ -413,6 +413,26 @@ out:
 }
 EXPORT_SYMBOL_GPL(ldata_alloc);
 
+/* Element @idx of sub-pool @spi is free: to this CPU's cache, or home. */
+static inline void ldata_push(struct ldata *pool, int spi, u32 idx)
+{
+	struct ldata_pcp *pcp = raw_cpu_ptr(pool->pcp);
+
+	/* Unlocked peek at the cache's node, checked again under the lock. */
+	if (data_race(pcp->spi) == spi && raw_spin_trylock(&pcp->lock)) {
+		if (likely(pcp->spi == spi)) {
+			if (unlikely(pcp->count == LDATA_PCP_MAX))
+				ldata_pcp_drain(pool, pcp, LDATA_PCP_BATCH);
+			pcp->idx[pcp->count++] = idx;
+			raw_spin_unlock(&pcp->lock);
+			return;
+		}
+		raw_spin_unlock(&pcp->lock);
+	}
+	/* Another node's element, or this CPU's cache is busy. */
+	ldata_sp_put(ldata_sp(pool, spi), &idx, 1);
+}
+
 /**
  * ldata_free() - return an element to its pool
  * @pool: the pool that ldata_alloc() took @elem from
@@ -431,7 +451,6 @@ EXPORT_SYMBOL_GPL(ldata_alloc);
 void ldata_free(ldata_t pool, void *elem)
 {
 	enum ldata_misuse_kind why;
-	struct ldata_pcp *pcp;
 	u32 idx;
 	int spi;
 
@@ -450,23 +469,27 @@ void ldata_free(ldata_t pool, void *elem)
 	if (trace_ldata_free_enabled())
 		trace_ldata_free(pool, elem, _RET_IP_, ldata_sp_nid(pool, spi),
 				 numa_node_id());
-
-	pcp = raw_cpu_ptr(pool->pcp);
-	/* Unlocked peek at the cache's node, checked again under the lock. */
-	if (data_race(pcp->spi) == spi && raw_spin_trylock(&pcp->lock)) {
-		if (likely(pcp->spi == spi)) {
-			if (unlikely(pcp->count == LDATA_PCP_MAX))
-				ldata_pcp_drain(pool, pcp, LDATA_PCP_BATCH);
-			pcp->idx[pcp->count++] = idx;
-			raw_spin_unlock(&pcp->lock);
-			return;
-		}
-		raw_spin_unlock(&pcp->lock);
-	}
-	/* Another node's element, or this CPU's cache is busy. */
-	ldata_sp_put(ldata_sp(pool, spi), &idx, 1);
+	ldata_push(pool, spi, idx);
 }
 EXPORT_SYMBOL_GPL(ldata_free);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * ldata_free_unchecked - what ldata_free() does with @elem, an element of
+ * @pool, on a kernel without CONFIG_LDATA_DEBUG, whatever its state: the
+ * KUnit suite's way to free an element twice on any configuration.
+ */
+void ldata_free_unchecked(ldata_t pool, void *elem)
+{
+	enum ldata_misuse_kind why;
+	u32 idx;
+	int spi;
+
+	if (!WARN_ON(!ldata_lookup(pool, elem, &spi, &idx, &why)))
+		ldata_push(pool, spi, idx);
+}
+EXPORT_SYMBOL_IF_KUNIT(ldata_free_unchecked);
+#endif
 
 /*
  * ldata_alloc_page - one zeroed page of node @nid for a sub-pool.  Never

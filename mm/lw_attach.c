@@ -98,6 +98,7 @@
 #include <linux/sizes.h>
 #include <linux/xmem.h>
 #include <asm/tlbflush.h>
+#include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 
 #include "xmem_internal.h"
@@ -830,6 +831,8 @@ static void lw_report_detach(struct lw_att *att, struct xmem *dp,
 	trace_lw_misuse(kind, dp, addr, length, tgid, pid, 1, err);
 }
 
+VISIBLE_IF_KUNIT void lw_flush_xmdetach(struct xmem_flush *xf);
+
 /* Register a deferred flush of @win on @obj, once per wrap. */
 static int lw_defer_flush(struct lw_window *win, struct xmem_obj *obj)
 {
@@ -956,6 +959,29 @@ EXPORT_SYMBOL_IF_KUNIT(lw_flush_xmdetach);
 /* ===== Thread exit, exec and the end of the mm ===== */
 
 /*
+ * lw_window_munmap - do_munmap() of a window's VMA at teardown.  The KUnit
+ * suite makes it fail, to check what a window left mapped leads to.
+ */
+VISIBLE_IF_KUNIT int lw_window_munmap(struct mm_struct *mm, unsigned long start,
+				      size_t len)
+{
+	KUNIT_STATIC_STUB_REDIRECT(lw_window_munmap, mm, start, len);
+	return do_munmap(mm, start, len, NULL);
+}
+EXPORT_SYMBOL_IF_KUNIT(lw_window_munmap);
+
+/*
+ * lw_window_unlocked - a teardown has dropped mmap_lock: from here other
+ * threads may map the window's range again.  The KUnit suite holds the
+ * teardown here to check that no CPU can still reach the window's pages.
+ */
+VISIBLE_IF_KUNIT void lw_window_unlocked(struct mm_struct *mm)
+{
+	KUNIT_STATIC_STUB_REDIRECT(lw_window_unlocked, mm);
+}
+EXPORT_SYMBOL_IF_KUNIT(lw_window_unlocked);
+
+/*
  * Take @win's mappings down for good: clear what is still attached, release
  * the VMA, and flush the whole window on every CPU.  munmap() alone would
  * not do: it flushes only the PTEs it clears, not the ranges detached
@@ -981,10 +1007,11 @@ static void lw_window_unmap(struct lw_window *win)
 		vma_start_write(vma);
 		vma->vm_private_data = NULL;
 		vm_flags_clear(vma, VM_SEALED);
-		WARN_ON_ONCE(do_munmap(mm, win->start, win->end - win->start,
-				       NULL));
+		WARN_ON_ONCE(lw_window_munmap(mm, win->start,
+					      win->end - win->start));
 	}
 	mmap_write_unlock(mm);
+	lw_window_unlocked(mm);
 	flush_tlb_mm(mm);
 }
 

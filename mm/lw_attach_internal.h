@@ -6,6 +6,7 @@
 #ifndef _MM_LW_ATTACH_INTERNAL_H
 #define _MM_LW_ATTACH_INTERNAL_H
 
+#include <linux/bitops.h>
 #include <linux/hashtable.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
@@ -23,7 +24,7 @@ struct xmem_flush;
 /*
  * Largest pool_size: each thread's window pre-allocates its page tables
  * (4 KiB of PTEs per 2 MiB) and an attachment table (8 bytes per page), so
- * 16 MiB per thread at this size.
+ * 16 MiB per thread at this size (see lw_window_pages()).
  */
 #define LW_POOL_MAX		SZ_4G
 /* Above this many pages a local flush drops the whole local TLB. */
@@ -92,9 +93,37 @@ struct lw_window {
 	bool broken;
 };
 
+/**
+ * lw_window_pages() - what a thread's window costs, in pages
+ * @pool_size: the process's pool size
+ *
+ * The memory the kernel keeps for a window as long as its thread lives,
+ * whatever is attached: an upper bound of its page-table pages (one PTE
+ * page per PMD_SIZE, the PMD pages that cover them and a PUD page), the
+ * attachment table (a pointer per page), the two page bitmaps and the
+ * array of PMD entries.  Charged to the thread's user as RLIMIT_MEMLOCK.
+ *
+ * Return: the number of pages.
+ */
+static inline unsigned long lw_window_pages(size_t pool_size)
+{
+	unsigned long len = round_up(pool_size, PMD_SIZE);
+	unsigned long nr = DIV_ROUND_UP(pool_size, PAGE_SIZE);
+	unsigned long bytes = nr * sizeof(struct lw_att *) +
+			      2 * BITS_TO_LONGS(nr) * sizeof(long) +
+			      (len >> PMD_SHIFT) * sizeof(pmd_t *);
+
+	return (len >> PMD_SHIFT) + DIV_ROUND_UP(len, PUD_SIZE) + 2 +
+	       DIV_ROUND_UP(bytes, PAGE_SIZE);
+}
+
 int lw_att64(struct xmem *dp, size_t offset, size_t length, bool write,
 	     unsigned long *addr);
 
-VISIBLE_IF_KUNIT void lw_flush_xmdetach(struct xmem_flush *xf);
+#if IS_ENABLED(CONFIG_KUNIT)
+void lw_flush_xmdetach(struct xmem_flush *xf);
+int lw_window_munmap(struct mm_struct *mm, unsigned long start, size_t len);
+void lw_window_unlocked(struct mm_struct *mm);
+#endif
 
 #endif /* _MM_LW_ATTACH_INTERNAL_H */

@@ -905,6 +905,27 @@ TEST(bad_arguments)
 	ASSERT_EQ(0, close(fd));
 	info.size = sizeof(info) - 1;
 	EXPECT_EQ(-EINVAL, raw(s.fd, XMEM_IOC_INFO, &info));
+	/* INFO's input is checked as every other ioctl's. */
+	unsigned char ibuf[sizeof(struct xmem_info) + 32] = { 0 };
+	struct xmem_info *ib = (void *)ibuf;
+
+	ib->size = sizeof(*ib);
+	ib->flags = XMEM_INFO_RDONLY;
+	EXPECT_EQ(-EINVAL, raw(s.fd, XMEM_IOC_INFO, ib));
+	ib->flags = 0;
+	ib->__reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, raw(s.fd, XMEM_IOC_INFO, ib));
+	ib->__reserved[1] = 0;
+	ib->size = sizeof(*ib) + 16;
+	ibuf[sizeof(*ib) + 5] = 1;
+	EXPECT_EQ(-E2BIG, raw(s.fd, XMEM_IOC_INFO, ib));
+	ibuf[sizeof(*ib) + 5] = 0;
+	/* A newer caller's zero tail: accepted, and still zero on return. */
+	ibuf[sizeof(*ib) + 16] = 0x5a;
+	EXPECT_EQ(0, raw(s.fd, XMEM_IOC_INFO, ib));
+	EXPECT_EQ(2 * PAGE, ib->length);
+	EXPECT_EQ(0, ibuf[sizeof(*ib) + 5]);
+	EXPECT_EQ(0x5a, ibuf[sizeof(*ib) + 16]);
 
 	/* flags, reserved fields */
 	c->size = sizeof(*c);
