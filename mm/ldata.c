@@ -212,12 +212,13 @@ static const char * const ldata_misuse_names[] = {
 };
 
 /*
- * ldata_refuse - report a free of @elem that ldata_free() refused for
- * @kind: an ldata_misuse event every time, a warning once.
+ * ldata_refuse - report @count frees of @elem (NULL: elements of sub-pool
+ * @spi drained from a cache) refused for @kind: an ldata_misuse event every
+ * time, a warning once.
  */
 static noinline void ldata_refuse(struct ldata *pool, const void *elem,
 				  enum ldata_misuse_kind kind, int spi,
-				  unsigned long ip)
+				  long count, unsigned long ip)
 {
 	struct ldata *owner = NULL;
 
@@ -230,10 +231,10 @@ static noinline void ldata_refuse(struct ldata *pool, const void *elem,
 			kind = LDATA_MISUSE_WRONG_POOL;
 		rcu_read_unlock();
 	}
-	trace_ldata_misuse(pool, elem, ip, kind, 1, owner,
+	trace_ldata_misuse(pool, elem, ip, kind, count, owner,
 			   ldata_sp_nid(pool, spi), numa_node_id());
-	WARN_ONCE(1, "pool %u: ldata_free(%p) from %pS refused: %s\n",
-		  pool->id, elem, (void *)ip, ldata_misuse_names[kind]);
+	WARN_ONCE(1, "pool %u: ldata_free(%p) from %pS refused: %s (%ld)\n",
+		  pool->id, elem, (void *)ip, ldata_misuse_names[kind], count);
 }
 
 /* CONFIG_LDATA_DEBUG: move element @idx of @sp from @from to @to. */
@@ -260,24 +261,38 @@ static unsigned int ldata_sp_take(struct ldata_subpool *sp, u32 *idx,
 	return n;
 }
 
-/* Return @n indices to @sp's stack. */
-static void ldata_sp_put(struct ldata_subpool *sp, const u32 *idx,
-			 unsigned int n)
+/*
+ * Return @n indices to @sp's stack, as many as fit: a sub-pool never has
+ * more free elements than its capacity, so an index that does not fit is
+ * one freed twice, which a kernel without CONFIG_LDATA_DEBUG cannot see
+ * earlier.  It is dropped, never written past the stack.  Returns how many
+ * were dropped.
+ */
+static unsigned int ldata_sp_put(struct ldata_subpool *sp, const u32 *idx,
+				 unsigned int n)
 {
 	unsigned long flags;
+	unsigned int room;
 
 	raw_spin_lock_irqsave(&sp->lock, flags);
-	memcpy(&sp->stack[sp->nr_free], idx, n * sizeof(*idx));
-	sp->nr_free += n;
+	room = min_t(long, n, sp->capacity - sp->nr_free);
+	memcpy(&sp->stack[sp->nr_free], idx, room * sizeof(*idx));
+	sp->nr_free += room;
 	raw_spin_unlock_irqrestore(&sp->lock, flags);
+	return n - room;
 }
 
 /* Move the @n oldest indices of @pcp back to their sub-pool. */
 static void ldata_pcp_drain(struct ldata *pool, struct ldata_pcp *pcp,
 			    unsigned int n)
 {
+	unsigned int dropped;
+
 	lockdep_assert_held(&pcp->lock);
-	ldata_sp_put(ldata_sp(pool, pcp->spi), pcp->idx, n);
+	dropped = ldata_sp_put(ldata_sp(pool, pcp->spi), pcp->idx, n);
+	if (unlikely(dropped))
+		ldata_refuse(pool, NULL, LDATA_MISUSE_DOUBLE_FREE, pcp->spi,
+			     dropped, _RET_IP_);
 	pcp->count -= n;
 	memmove(pcp->idx, &pcp->idx[n], pcp->count * sizeof(pcp->idx[0]));
 }
@@ -413,8 +428,12 @@ out:
 }
 EXPORT_SYMBOL_GPL(ldata_alloc);
 
-/* Element @idx of sub-pool @spi is free: to this CPU's cache, or home. */
-static inline void ldata_push(struct ldata *pool, int spi, u32 idx)
+/*
+ * Element @idx of sub-pool @spi is free: to this CPU's cache, or home.
+ * @ip is the caller of ldata_free(), for a refusal.
+ */
+static inline void ldata_push(struct ldata *pool, int spi, u32 idx,
+			      unsigned long ip)
 {
 	struct ldata_pcp *pcp = raw_cpu_ptr(pool->pcp);
 
@@ -430,7 +449,9 @@ static inline void ldata_push(struct ldata *pool, int spi, u32 idx)
 		raw_spin_unlock(&pcp->lock);
 	}
 	/* Another node's element, or this CPU's cache is busy. */
-	ldata_sp_put(ldata_sp(pool, spi), &idx, 1);
+	if (unlikely(ldata_sp_put(ldata_sp(pool, spi), &idx, 1)))
+		ldata_refuse(pool, ldata_elem(pool, spi, idx),
+			     LDATA_MISUSE_DOUBLE_FREE, spi, 1, ip);
 }
 
 /**
@@ -457,19 +478,19 @@ void ldata_free(ldata_t pool, void *elem)
 	if (unlikely(!elem))
 		return;
 	if (unlikely(!ldata_lookup(pool, elem, &spi, &idx, &why))) {
-		ldata_refuse(pool, elem, why, -1, _RET_IP_);
+		ldata_refuse(pool, elem, why, -1, 1, _RET_IP_);
 		return;
 	}
 	if (unlikely(!ldata_debug_move(ldata_sp(pool, spi), idx,
 				       LDATA_ALLOCATED, LDATA_FREE))) {
-		ldata_refuse(pool, elem, LDATA_MISUSE_DOUBLE_FREE, spi,
+		ldata_refuse(pool, elem, LDATA_MISUSE_DOUBLE_FREE, spi, 1,
 			     _RET_IP_);
 		return;
 	}
 	if (trace_ldata_free_enabled())
 		trace_ldata_free(pool, elem, _RET_IP_, ldata_sp_nid(pool, spi),
 				 numa_node_id());
-	ldata_push(pool, spi, idx);
+	ldata_push(pool, spi, idx, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(ldata_free);
 
@@ -486,7 +507,7 @@ void ldata_free_unchecked(ldata_t pool, void *elem)
 	int spi;
 
 	if (!WARN_ON(!ldata_lookup(pool, elem, &spi, &idx, &why)))
-		ldata_push(pool, spi, idx);
+		ldata_push(pool, spi, idx, _RET_IP_);
 }
 EXPORT_SYMBOL_IF_KUNIT(ldata_free_unchecked);
 #endif
@@ -564,7 +585,10 @@ fail:
 	return -ENOMEM;
 }
 
-/* Publish elements [old capacity, @capacity) of @sp as free. */
+/*
+ * Publish elements [old capacity, @capacity) of @sp as free.  They fit:
+ * ldata_sp_put() keeps nr_free within the old capacity.
+ */
 static void ldata_sp_commit(struct ldata_subpool *sp, long capacity)
 {
 	unsigned long flags;
@@ -906,7 +930,8 @@ void ldata_destroy(ldata_t pool)
 
 	for (i = 0; i < pool->nr_sp; i++) {
 		ldata_node_stats(pool, ldata_sp(pool, i)->nid, &st);
-		live += st.in_use;
+		/* Below 0 only after double frees no check could see. */
+		live += max(st.in_use, 0L);
 	}
 	trace_ldata_destroy(pool, pool->id, live);
 	if (live) {

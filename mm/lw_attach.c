@@ -92,6 +92,7 @@
 #include <linux/mman.h>
 #include <linux/mmu_notifier.h>
 #include <linux/pgtable.h>
+#include <linux/security.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -262,11 +263,17 @@ static const struct vm_operations_struct lw_window_vm_ops = {
 	.name		= lw_window_name,
 };
 
-/* The window's file: mappable once, by its own thread, at creation. */
+/*
+ * The window's file: mappable once, by its own thread, at creation.  Its
+ * private_data goes with the window (lw_window_unmap()), under mmap_lock
+ * for writing as ->mmap runs: a VMA that outlives its window leads nowhere.
+ */
 static int lw_window_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct lw_window *win = file->private_data;
 
+	if (!win)
+		return -ENODEV;
 	if (win->mapped || vma->vm_mm != win->mm || vma->vm_pgoff ||
 	    vma->vm_end - vma->vm_start != win->end - win->start)
 		return -EBUSY;
@@ -314,17 +321,27 @@ static int lw_window_populate(struct lw_window *win)
 static int lw_window_map(struct lw_window *win, struct file *file)
 {
 	unsigned long len = win->end - win->start, addr;
+	unsigned long prot = PROT_READ | PROT_WRITE;
 	struct mm_struct *mm = win->mm;
 	struct vm_area_struct *vma;
 	int err;
 
+	/* What an mmap() of the window by the thread would go through. */
+	err = security_mmap_file(file, prot, MAP_SHARED);
+	if (err)
+		return err;
 	if (mmap_write_lock_killable(mm))
 		return -EINTR;
-	addr = mm_get_unmapped_area(mm, NULL, 0, len + PMD_SIZE, 0, 0);
 	err = -ENOMEM;
+	if (mm->map_count >= sysctl_max_map_count)
+		goto unlock;
+	addr = mm_get_unmapped_area(mm, NULL, 0, len + PMD_SIZE, 0, 0);
 	if (IS_ERR_VALUE(addr))
 		goto unlock;
 	addr = ALIGN(addr, PMD_SIZE);
+	err = security_mmap_addr(addr);
+	if (err)
+		goto unlock;
 	win->start = addr;
 	win->end = addr + len;
 	/*
@@ -356,6 +373,7 @@ unlock:
 
 static void lw_window_free(struct lw_window *win)
 {
+	xmem_memlock_uncharge(win->user, win->charged);
 	bitmap_free(win->busy);
 	bitmap_free(win->dirty);
 	kvfree(win->pmds);
@@ -376,6 +394,13 @@ static struct lw_window *lw_window_create(struct lw_mm *lwm)
 	win = kzalloc(sizeof(*win), GFP_KERNEL_ACCOUNT);
 	if (!win)
 		return ERR_PTR(-ENOMEM);
+	/* What the window keeps allocated for the thread's life. */
+	win->user = xmem_memlock_charge(lw_window_pages(lwm->pool_size));
+	if (IS_ERR(win->user)) {
+		kfree(win);
+		return ERR_PTR(-ENOMEM);
+	}
+	win->charged = win->user ? lw_window_pages(lwm->pool_size) : 0;
 	mmgrab(mm);
 	win->mm = mm;
 	win->lwm = lwm;
@@ -994,6 +1019,7 @@ static void lw_window_unmap(struct lw_window *win)
 	struct mm_struct *mm = win->mm;
 	struct vm_area_struct *vma;
 	unsigned long i;
+	int err;
 
 	mmap_write_lock(mm);
 	vma = vma_lookup(mm, win->start);
@@ -1006,13 +1032,23 @@ static void lw_window_unmap(struct lw_window *win)
 				lw_ptes_clear(win, &held, i, win->atts[i]->nr);
 		vma_start_write(vma);
 		vma->vm_private_data = NULL;
+		WRITE_ONCE(vma->vm_file->private_data, NULL);
 		vm_flags_clear(vma, VM_SEALED);
-		WARN_ON_ONCE(lw_window_munmap(mm, win->start,
-					      win->end - win->start));
+		err = lw_window_munmap(mm, win->start, win->end - win->start);
+		if (err)
+			pr_warn_ratelimited("pid %d: window at 0x%lx left mapped (%d), inaccessible\n",
+					    win->pid, win->start, err);
 	}
+	/*
+	 * Flush before anyone can map the range again: the PTEs cleared
+	 * above, and those of ranges detached before, may still be cached
+	 * on any CPU of the mm, and munmap() flushed neither.
+	 */
+	flush_tlb_mm(mm);
+	trace_lw_flush(mm, win->start, win->pid, LW_FLUSH_EXIT,
+		       bitmap_weight(win->dirty, win->nr_pages));
 	mmap_write_unlock(mm);
 	lw_window_unlocked(mm);
-	flush_tlb_mm(mm);
 }
 
 /**
@@ -1038,8 +1074,6 @@ void lw_thread_exit(struct task_struct *tsk)
 		trace_lw_misuse(LW_MISUSE_EXIT_LEAK, NULL, win->start, 0,
 				win->tgid, win->pid, left, 0);
 	lw_window_unmap(win);
-	trace_lw_flush(win->mm, win->start, win->pid, LW_FLUSH_EXIT,
-		       bitmap_weight(win->dirty, win->nr_pages));
 	lw_cancel_flushes(win);
 	for_each_set_bit(i, win->busy, win->nr_pages) {
 		struct lw_att *att = win->atts[i];

@@ -16,6 +16,7 @@
 #include <kunit/visibility.h>
 
 struct lw_att;
+struct user_struct;
 struct mm_struct;
 struct task_struct;
 struct xmem;
@@ -66,6 +67,8 @@ struct lw_mm {
  * @pmds: the PMD entry of each PMD_SIZE of the window
  * @mapped: the window's file has been mapped (it maps once)
  * @broken: the VMA was found gone or changed: every call fails with -EIO
+ * @user: the user charged for the window (lw_window_pages()), or NULL
+ * @charged: pages charged to @user
  *
  * Everything but @node is used only by the owning thread, or is fixed once
  * the window is mapped, so it needs no lock.
@@ -91,6 +94,8 @@ struct lw_window {
 	pmd_t **pmds;
 	bool mapped;
 	bool broken;
+	struct user_struct *user;
+	unsigned long charged;
 };
 
 /**

@@ -26,12 +26,19 @@
  *    smp_load_acquire() (paired with that release) and only then look at
  *    xm_priv, under rcu_read_lock().  xmdetach() claims the object under its
  *    lock, clears xm_priv and only then stores XMEM_INVAL (release again),
- *    so the next xmattach() cannot start before the reset is complete.  A
- *    reader may thus find xm_priv NULL, or an object that is no longer live;
- *    the struct is freed with kfree_rcu() after its last reference, so a
- *    reader that found it can still lock it and see that.
+ *    so the next xmattach() cannot start before the reset is complete.
+ *  - A descriptor names its object by id and generation (xm_id, xm_gen),
+ *    looked up under RCU in the registry of attached objects, xmem_objs,
+ *    never through a pointer the descriptor holds: AIX code copies
+ *    descriptors by value, and a copy outlives the detach of another copy.
+ *    xmdetach() takes the object out of the registry before it unpins a
+ *    page, and a generation is never reused, so a stale copy finds nothing
+ *    and gets -EINVAL however late it comes.  The struct is freed with
+ *    kfree_rcu() after its last reference, so a reader that found it can
+ *    still lock it and see that it is no longer live.
  *  - xmemin()/xmemout() are not serialised against xmdetach(): as on AIX,
- *    the caller must not detach a descriptor it is still copying through.
+ *    the caller must not detach a descriptor it is still copying through
+ *    (or any copy of it).
  *  - obj->lock (a spinlock) protects the state and the count of lightweight
  *    attachments; xmdetach() moves LIVE to DETACHED under it only when that
  *    count is zero, so no attachment can be added to a dying descriptor and
@@ -67,6 +74,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/xarray.h>
 #include <linux/xmem.h>
 #include <kunit/visibility.h>
 
@@ -83,6 +91,15 @@ EXPORT_TRACEPOINT_SYMBOL_GPL(xmem_detach_refused);
 /* aspace_id while xmattach() fills the descriptor in; never seen otherwise. */
 #define XMEM_ATTACHING	(-3)
 
+/*
+ * The registry of attached objects, by id: a slot is reserved when an object
+ * is made, holds the object from xmem_publish() to xmem_unregister(), and is
+ * freed then.  Ids are handed out cyclically; generations never repeat.
+ */
+static DEFINE_XARRAY_ALLOC1(xmem_objs);
+static u32 xmem_next_id;
+static atomic64_t xmem_next_gen = ATOMIC64_INIT(0);
+
 static struct xmem_obj *xmem_obj_alloc(unsigned long addr, size_t len,
 				       int segflag)
 {
@@ -90,6 +107,13 @@ static struct xmem_obj *xmem_obj_alloc(unsigned long addr, size_t len,
 
 	if (!obj)
 		return NULL;
+	/* Reserved (a NULL entry): found by no lookup until published. */
+	if (xa_alloc_cyclic(&xmem_objs, &obj->id, NULL, xa_limit_32b,
+			    &xmem_next_id, GFP_KERNEL_ACCOUNT) < 0) {
+		kfree(obj);
+		return NULL;
+	}
+	obj->gen = atomic64_inc_return(&xmem_next_gen);
 	kref_init(&obj->ref);
 	spin_lock_init(&obj->lock);
 	mutex_init(&obj->flush_lock);
@@ -156,26 +180,62 @@ static int xmem_check_range(struct mm_struct *mm, unsigned long start,
 	return ret;
 }
 
-/* Charge @nr_pages to the current user's RLIMIT_MEMLOCK, as io_uring does. */
-static int xmem_charge(struct xmem_obj *obj, unsigned long nr_pages)
+/**
+ * xmem_memlock_charge() - charge pages to the current user's RLIMIT_MEMLOCK
+ * @nr_pages: pages the kernel keeps pinned or allocated on the user's behalf
+ *
+ * As io_uring charges its registered buffers: to the user's locked_vm,
+ * refused past the caller's RLIMIT_MEMLOCK; nothing for a caller with
+ * CAP_IPC_LOCK.  Undo with xmem_memlock_uncharge() of what this returns.
+ *
+ * Context: Process context.
+ * Return: the user charged, with a reference; NULL if nothing was charged
+ * (CAP_IPC_LOCK); ERR_PTR(-ENOMEM) over the limit.
+ */
+struct user_struct *xmem_memlock_charge(unsigned long nr_pages)
 {
 	unsigned long limit, cur;
 	struct user_struct *user;
 
-	if (!ns_capable_noaudit(&init_user_ns, CAP_IPC_LOCK)) {
-		user = get_uid(current_user());
-		limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-		cur = atomic_long_read(&user->locked_vm);
-		do {
-			if (nr_pages > limit || cur > limit - nr_pages) {
-				free_uid(user);
-				return -ENOMEM;
-			}
-		} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur,
-						  cur + nr_pages));
-		obj->user = user;
-		obj->charged = nr_pages;
-	}
+	if (ns_capable_noaudit(&init_user_ns, CAP_IPC_LOCK))
+		return NULL;
+	user = get_uid(current_user());
+	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	cur = atomic_long_read(&user->locked_vm);
+	do {
+		if (nr_pages > limit || cur > limit - nr_pages) {
+			free_uid(user);
+			return ERR_PTR(-ENOMEM);
+		}
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur,
+					  cur + nr_pages));
+	return user;
+}
+
+/**
+ * xmem_memlock_uncharge() - return what xmem_memlock_charge() charged
+ * @user: what it returned, or NULL
+ * @nr_pages: the pages it was given
+ *
+ * Context: Any context.
+ */
+void xmem_memlock_uncharge(struct user_struct *user, unsigned long nr_pages)
+{
+	if (!user)
+		return;
+	atomic_long_sub(nr_pages, &user->locked_vm);
+	free_uid(user);
+}
+
+/* Charge @nr_pages to RLIMIT_MEMLOCK and the mm's pinned_vm. */
+static int xmem_charge(struct xmem_obj *obj, unsigned long nr_pages)
+{
+	struct user_struct *user = xmem_memlock_charge(nr_pages);
+
+	if (IS_ERR(user))
+		return PTR_ERR(user);
+	obj->user = user;
+	obj->charged = user ? nr_pages : 0;
 	atomic64_add(nr_pages, &obj->mm->pinned_vm);
 	return 0;
 }
@@ -183,12 +243,9 @@ static int xmem_charge(struct xmem_obj *obj, unsigned long nr_pages)
 static void xmem_uncharge(struct xmem_obj *obj)
 {
 	atomic64_sub(obj->nr_pages, &obj->mm->pinned_vm);
-	if (obj->user) {
-		atomic_long_sub(obj->charged, &obj->user->locked_vm);
-		free_uid(obj->user);
-		obj->user = NULL;
-		obj->charged = 0;
-	}
+	xmem_memlock_uncharge(obj->user, obj->charged);
+	obj->user = NULL;
+	obj->charged = 0;
 }
 
 static int xmem_pin(struct xmem_obj *obj)
@@ -295,7 +352,11 @@ static void xmem_publish(struct xmem *dp, struct xmem_obj *obj)
 	dp->xm_amr = 0;
 	dp->l2psize = PAGE_SHIFT;
 	dp->xm_len = obj->len;
+	dp->xm_id = obj->id;
+	dp->xm_gen = obj->gen;
 	rcu_assign_pointer(dp->xm_priv, obj);
+	/* Cannot fail: the slot was reserved with the object. */
+	xa_store(&xmem_objs, obj->id, obj, GFP_KERNEL);
 	/* Paired with smp_load_acquire() in xmem_lookup(). */
 	smp_store_release(&dp->aspace_id,
 			  obj->segflag == SYS_ADSPACE ? XMEM_GLOBAL : XMEM_PROC);
@@ -329,6 +390,7 @@ static int __xmattach(unsigned long addr, size_t count, struct xmem *dp,
 	else
 		ret = xmem_attach_user(obj, rdonly);
 	if (ret) {
+		xa_erase(&xmem_objs, obj->id);
 		xmem_obj_put(obj);
 		goto unclaim;
 	}
@@ -437,17 +499,22 @@ static void xmem_unpin_and_put(struct xmem_obj *obj)
 }
 
 /*
- * The object behind an attached descriptor, or NULL if it is free.  The
- * caller holds rcu_read_lock() if xmdetach() may run concurrently.
+ * The object an attached descriptor (or a copy of one) names, or NULL if it
+ * is free or stale.  The caller holds rcu_read_lock() while it uses it.
  */
 static struct xmem_obj *xmem_lookup(struct xmem *dp)
 {
 	/* Paired with smp_store_release() in xmem_publish() and xmem_reset(). */
 	int id = smp_load_acquire(&dp->aspace_id);
+	struct xmem_obj *obj;
 
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "xmem_lookup() outside RCU");
 	if (id != XMEM_PROC && id != XMEM_GLOBAL)
 		return NULL;
-	return rcu_dereference_raw(dp->xm_priv);
+	obj = xa_load(&xmem_objs, READ_ONCE(dp->xm_id));
+	if (!obj || obj->gen != READ_ONCE(dp->xm_gen))
+		return NULL;
+	return obj;
 }
 
 /* Back to the free state; the gate opens last, for the next xmattach(). */
@@ -458,6 +525,8 @@ static void xmem_reset(struct xmem *dp)
 	dp->xmemflags = 0;
 	dp->l2psize = 0;
 	dp->xm_len = 0;
+	dp->xm_id = 0;
+	dp->xm_gen = 0;
 	RCU_INIT_POINTER(dp->xm_priv, NULL);
 	/* Paired with smp_load_acquire() in xmem_lookup(). */
 	smp_store_release(&dp->aspace_id, XMEM_INVAL);
@@ -474,7 +543,7 @@ static int xmem_claim(struct xmem *dp, struct xmem_obj **objp,
 		      void (*free_dp)(struct xmem *dp))
 {
 	struct xmem_obj *obj;
-	long busy = 0;
+	long busy;
 	int ret = -EINVAL;
 
 	rcu_read_lock();
@@ -485,31 +554,46 @@ static int xmem_claim(struct xmem *dp, struct xmem_obj **objp,
 	*len = obj->len;
 	*segflag = obj->segflag;
 	spin_lock(&obj->lock);
-	if (obj->state == XMEM_OBJ_LIVE) {
-		busy = obj->lw_count;
-		if (!busy) {
-			obj->state = XMEM_OBJ_DETACHED;
-		} else if (free_dp) {
-			obj->state = XMEM_OBJ_ORPHANED;
-			obj->orphan = dp;
-			obj->orphan_free = free_dp;
-		}
-		ret = busy ? -EBUSY : 0;
+	if (obj->state != XMEM_OBJ_LIVE)
+		goto unlock;
+	busy = obj->lw_count;
+	if (!busy) {
+		obj->state = XMEM_OBJ_DETACHED;
+		*objp = obj;
+		ret = 0;
+		goto unlock;
 	}
+	/*
+	 * Refused.  Both events go out under the lock: once it is dropped, an
+	 * orphan's last detach may complete it and free @dp at once.
+	 */
+	ret = -EBUSY;
+	trace_xmem_detach_refused(dp, obj->addr, obj->len, busy, obj->tgid,
+				  obj->pid);
+	trace_xmem_detach(dp, obj->addr, obj->len, obj->segflag, ret);
+	if (free_dp) {
+		obj->state = XMEM_OBJ_ORPHANED;
+		obj->orphan = dp;
+		obj->orphan_free = free_dp;
+	}
+unlock:
 	spin_unlock(&obj->lock);
-	if (busy)
-		trace_xmem_detach_refused(dp, obj->addr, obj->len, busy,
-					  obj->tgid, obj->pid);
-	*objp = obj;
 out:
 	rcu_read_unlock();
 	return ret;
+}
+
+/* Out of the registry: no descriptor or copy of it finds @obj any more. */
+static void xmem_unregister(struct xmem_obj *obj)
+{
+	xa_erase(&xmem_objs, obj->id);
 }
 
 /* Release a claimed object: no new attachment, no other claim can take it. */
 static void xmem_finish_detach(struct xmem *dp, struct xmem_obj *obj)
 {
 	xmem_reset(dp);
+	xmem_unregister(obj);
 	xmem_run_flushes(obj);
 	xmem_unpin_and_put(obj);
 }
@@ -529,6 +613,8 @@ static int xmem_detach(struct xmem *dp, void (*free_dp)(struct xmem *dp))
 	might_sleep();
 	ret = dp ? xmem_claim(dp, &obj, &addr, &len, &segflag, free_dp) :
 		   -EINVAL;
+	if (ret == -EBUSY)
+		return ret;	/* reported under the object's lock */
 	if (!ret)
 		xmem_finish_detach(dp, obj);
 	trace_xmem_detach(dp, addr, len, segflag, ret);
@@ -611,19 +697,19 @@ static void xmem_copy_pages(struct xmem_obj *obj, size_t off, void *buf,
 /* access_remote_vm() takes an int length: copy in bounded chunks. */
 #define XMEM_REMOTE_CHUNK	SZ_1M
 
-static int xmem_copy_user(struct xmem_obj *obj, unsigned long uaddr,
+/*
+ * Copy through @mm (a reference the caller holds) from process context:
+ * access_remote_vm() takes the owner's mmap_lock and may fault pages in.
+ */
+static int xmem_copy_user(struct mm_struct *mm, unsigned long uaddr,
 			  void *buf, size_t count, bool out)
 {
 	int ret = 0;
 
-	if (!in_task())
-		return -EINVAL;
-	if (!mmget_not_zero(obj->mm))
-		return -EFAULT;
 	while (count) {
 		int n = min_t(size_t, count, XMEM_REMOTE_CHUNK);
 
-		if (access_remote_vm(obj->mm, uaddr, buf, n,
+		if (access_remote_vm(mm, uaddr, buf, n,
 				     out ? FOLL_WRITE : 0) != n) {
 			ret = -EFAULT;
 			break;
@@ -637,41 +723,74 @@ static int xmem_copy_user(struct xmem_obj *obj, unsigned long uaddr,
 		}
 		cond_resched();
 	}
-	mmput(obj->mm);
+	mmput(mm);
 	return ret;
+}
+
+/*
+ * A copy may sleep only from a task that can: not in an interrupt, not with
+ * interrupts off, not with preemption off or a spinlock held (visible with
+ * CONFIG_PREEMPT_COUNT, which CONFIG_DEBUG_ATOMIC_SLEEP selects).
+ */
+static bool xmem_may_sleep(void)
+{
+	return in_task() && !irqs_disabled() && !in_atomic();
 }
 
 static int xmem_copy(struct xmem *dp, unsigned long uaddr, void *buf,
 		     size_t count, bool out)
 {
+	struct mm_struct *mm = NULL;
 	struct xmem_obj *obj;
+	bool may_sleep;
 	size_t off;
+	int ret;
 
 	if (!dp || !buf || !count)
 		return -EINVAL;
+	may_sleep = xmem_may_sleep();
 	/* Not serialised against xmdetach(): see the comment at the top. */
+	rcu_read_lock();
 	obj = xmem_lookup(dp);
+	ret = -EINVAL;
 	if (!obj)
-		return -EINVAL;
+		goto unlock;
 	off = uaddr - obj->addr;
+	ret = -EFAULT;
 	if (uaddr < obj->addr || count > obj->len || off > obj->len - count)
-		return -EFAULT;
+		goto unlock;
+	ret = -EACCES;
 	if (out && !obj->writable)
-		return -EACCES;
+		goto unlock;
 
+	ret = 0;
 	switch (obj->segflag) {
 	case SYS_ADSPACE:
 		if (out)
-			return copy_to_kernel_nofault((void *)uaddr, buf, count) ?
-			       -EFAULT : 0;
-		return copy_from_kernel_nofault(buf, (void *)uaddr, count) ?
-		       -EFAULT : 0;
+			ret = copy_to_kernel_nofault((void *)uaddr, buf, count);
+		else
+			ret = copy_from_kernel_nofault(buf, (void *)uaddr, count);
+		ret = ret ? -EFAULT : 0;
+		break;
 	case LW_XMATTACH:
 		xmem_copy_pages(obj, off, buf, count, out);
-		return 0;
+		break;
 	default:
-		return xmem_copy_user(obj, uaddr, buf, count, out);
+		/* The mm outlives the object's reference only with our own. */
+		if (!may_sleep)
+			ret = -EINVAL;
+		else if (mmget_not_zero(obj->mm))
+			mm = obj->mm;
+		else
+			ret = -EFAULT;
 	}
+unlock:
+	rcu_read_unlock();
+	if (mm) {
+		might_sleep();
+		ret = xmem_copy_user(mm, uaddr, buf, count, out);
+	}
+	return ret;
 }
 
 /**
@@ -685,13 +804,15 @@ static int xmem_copy(struct xmem *dp, unsigned long uaddr, void *buf,
  * %USER_ADSPACE descriptor the caller must not hold the owner's mmap_lock.
  *
  * Context: Any context for %LW_XMATTACH and %SYS_ADSPACE descriptors (the
- * memory is pinned or kernel memory); process context for %USER_ADSPACE,
- * which may sleep.
- * Return: 0 on success; -EINVAL if @dp is not attached, @kaddr is NULL,
- * @count is 0, or a %USER_ADSPACE descriptor is used outside process
- * context; -EFAULT if [@uaddr, @uaddr + @count) is not inside the described
- * range, or the memory faults (%USER_ADSPACE: the owner has exited or
- * unmapped it); -EINTR (%USER_ADSPACE) on a fatal signal.
+ * memory is pinned or kernel memory); for %USER_ADSPACE, process context
+ * where sleeping is allowed (refused elsewhere).  May sleep then.
+ * Return: 0 on success; -EINVAL if @dp is not attached (or is a stale copy
+ * of a descriptor detached since), @kaddr is NULL, @count is 0, or a
+ * %USER_ADSPACE descriptor is used where the copy cannot sleep (interrupt,
+ * interrupts or preemption disabled, a spinlock held); -EFAULT if [@uaddr,
+ * @uaddr + @count) is not inside the described range, or the memory faults
+ * (%USER_ADSPACE: the owner has exited or unmapped it); -EINTR
+ * (%USER_ADSPACE) on a fatal signal.
  */
 int xmemin(unsigned long uaddr, void *kaddr, size_t count, struct xmem *dp)
 {
@@ -713,8 +834,8 @@ EXPORT_SYMBOL_GPL(xmemin);
  * %USER_ADSPACE descriptor the caller must not hold the owner's mmap_lock.
  *
  * Context: Any context for %LW_XMATTACH and %SYS_ADSPACE descriptors (the
- * memory is pinned or kernel memory); process context for %USER_ADSPACE,
- * which may sleep.
+ * memory is pinned or kernel memory); for %USER_ADSPACE, process context
+ * where sleeping is allowed (refused elsewhere).  May sleep then.
  * Return: 0 on success; -EINVAL, -EFAULT and -EINTR as for xmemin();
  * -EACCES if the range was not writable at attach time (%XMEM_RDONLY).
  */

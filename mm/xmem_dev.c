@@ -176,14 +176,16 @@ static long xmem_ioc_xmdetach(struct xmem_desc *d, unsigned long arg)
 
 static long xmem_ioc_info(struct xmem_desc *d, void __user *uarg)
 {
-	struct xmem_info info = { .size = sizeof(info) };
+	struct xmem_info info = { .size = sizeof(info) }, in;
 	long count;
-	u32 usize;
 	int err;
 
-	err = xmem_get_size(uarg, sizeof(info), &usize);
+	/* In, the struct is checked as every other: no flags are defined. */
+	err = xmem_get_args(&in, sizeof(in), uarg);
 	if (err)
 		return err;
+	if (in.flags || in.__reserved[0] || in.__reserved[1])
+		return -EINVAL;
 	info.length = d->length;
 	info.page_offset = d->page_offset;
 	mutex_lock(&d->lock);
@@ -196,9 +198,8 @@ static long xmem_ioc_info(struct xmem_desc *d, void __user *uarg)
 	mutex_unlock(&d->lock);
 	if (d->rdonly)
 		info.flags |= XMEM_INFO_RDONLY;
-	/* A newer caller's larger struct gets zeroes past ours. */
-	if (copy_to_user(uarg, &info, sizeof(info)) ||
-	    clear_user(uarg + sizeof(info), usize - sizeof(info)))
+	/* A newer caller's larger struct: its tail was checked to be zero. */
+	if (copy_to_user(uarg, &info, sizeof(info)))
 		return -EFAULT;
 	return 0;
 }

@@ -49,6 +49,11 @@ enum xmem_obj_state {
  * @orphan_free: frees @orphan once it is detached.
  * @tgid: process that attached the descriptor.
  * @pid: thread that attached the descriptor.
+ * @id: index in the registry of attached objects, xmem_objs; copied into
+ *	the descriptor as xm_id.
+ * @gen: generation, unique for the life of the system; copied into the
+ *	descriptor as xm_gen.  A descriptor (or a copy of one) names this
+ *	object only if the registry holds it at xm_id with this generation.
  * @rcu: frees the struct after the last reference.
  */
 struct xmem_obj {
@@ -71,6 +76,8 @@ struct xmem_obj {
 	void (*orphan_free)(struct xmem *dp);
 	pid_t tgid;
 	pid_t pid;
+	u32 id;
+	u64 gen;
 	struct rcu_head rcu;
 };
 
@@ -122,5 +129,7 @@ void xmem_lw_put(struct xmem_obj *obj);
 int xmem_flush_defer(struct xmem_obj *obj, struct xmem_flush *flush);
 bool xmem_flush_cancel(struct xmem_flush *flush);
 void xmem_obj_put(struct xmem_obj *obj);
+struct user_struct *xmem_memlock_charge(unsigned long nr_pages);
+void xmem_memlock_uncharge(struct user_struct *user, unsigned long nr_pages);
 
 #endif /* _MM_XMEM_INTERNAL_H */

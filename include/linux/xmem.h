@@ -57,10 +57,19 @@ struct xmem_obj;
  * @xm_len: length in bytes of the described range (Linux).
  * @xm_priv: the private Linux object: owner mm, pinned pages, memlock charge,
  *	lightweight-attach count and deferred flushes.  Not for callers.
+ * @xm_id: the attachment's id (Linux).  Not for callers.
+ * @xm_gen: the attachment's generation, never reused (Linux).  Not for
+ *	callers.
  *
  * The caller owns the memory of the descriptor; set @aspace_id to
  * %XMEM_INVAL (or use xmem_init()) before the first xmattach().  While the
  * descriptor is free only @aspace_id is looked at.
+ *
+ * A descriptor may be copied by value, as AIX code does (the b_xmemd idiom):
+ * a copy reaches the same attachment as long as it lasts.  Once any copy is
+ * xmdetach()ed, every other one is stale: each service refuses it with
+ * -EINVAL (never reaching freed memory, whenever it is used), and it cannot
+ * be attached again until xmem_init() makes it free.
  */
 struct xmem {
 	int aspace_id;
@@ -73,6 +82,8 @@ struct xmem {
 	unsigned int l2psize;
 	size_t xm_len;
 	struct xmem_obj __rcu *xm_priv;
+	u32 xm_id;
+	u64 xm_gen;
 };
 
 /**

@@ -114,11 +114,11 @@ struct xmem_detach {
 /**
  * struct xmem_info - XMEM_IOC_INFO, on a descriptor
  * @size: sizeof(struct xmem_info)
- * @flags: out: XMEM_INFO_RDONLY, XMEM_INFO_DETACHED
+ * @flags: in: zero; out: XMEM_INFO_RDONLY, XMEM_INFO_DETACHED
  * @length: out: bytes in the descriptor's range
  * @page_offset: out: offset of its first byte in its page
  * @attachments: out: lightweight attachments outstanding, all processes
- * @__reserved: out: zero
+ * @__reserved: in: zero; out: zero
  */
 struct xmem_info {
 	__u32 size;
