@@ -70,7 +70,7 @@ KUNIT_BUILD_ARGS = --arch=x86_64 --build_dir=$(KOBJ) --jobs=$(JOBS) \
 	--kunitconfig=$(KUNITCONFIG) --make_options='CC=$(CC_KERNEL)'
 # kasan_multi_shot: every KASAN report, not just the first of the boot.
 KUNIT_EXEC_ARGS = --arch=x86_64 --build_dir=$(KOBJ) --kunitconfig=$(KUNITCONFIG) \
-	--timeout=$(KUNIT_TIMEOUT) --qemu_args='$(QEMU_NUMA)' --kernel_args=kasan_multi_shot
+	--timeout=$(KUNIT_TIMEOUT) --kernel_args=kasan_multi_shot
 
 # Benchmarks: a production kernel (kunit/bench.kunitconfig: no debug
 # checkers) built by kunit.py in its own directory, so that the debug build
@@ -108,7 +108,7 @@ help:
 	@echo 'make tree     patched tree $(TREE) (git: lw-base + one commit per patch)'
 	@echo 'make series   git format-patch series with cover letter in $(SERIES)'
 	@echo 'make apply KSRC=/path/to/6.12.y-git-tree   git am the series onto your tree'
-	@echo 'make kunit    build the test kernel and run the KUnit suites; JSON in $(RESULTS)/kunit.json'
+	@echo 'make kunit    build the test kernel and run the KUnit suites (two boots); JSON in $(RESULTS)/kunit*.json'
 	@echo 'make lw-trace build tools/lw-trace against the patched kernel: $(WORK)/lw-trace/lw-trace'
 	@echo 'make e2e      build the test kernel, boot it with an initramfs and run the user-space suites'
 	@echo 'make check    checkpatch --strict, kernel-doc, Sphinx, sparse and W=1 on new code, git am check'
@@ -141,22 +141,23 @@ kunit-build: tree
 kunit: kunit-build
 	@$(SUBMAKE) kunit-exec
 
-# kunit.py's own verdict (its exit status: a crash, timeout or parse error
-# fails even if every case it saw passed), the per-case results in the JSON,
-# and the console: a splat fails the run.  Boots the kernel as built; a
-# kernel older than the tree is refused.
+# Two boots of the test kernel (harness/kunit.sh): every suite on 4 CPUs
+# in 2 NUMA nodes, then the ldata_topology suite with a third node that has
+# CPUs and no memory.  A kernel older than the tree is refused.
+QEMU_TOPOLOGY := -accel $(QEMU_ACCEL) -smp 6,sockets=3,cores=2,threads=1 -m 2G \
+	-object memory-backend-ram,id=m0,size=1G \
+	-object memory-backend-ram,id=m1,size=1G \
+	-numa node,nodeid=0,cpus=0-1,memdev=m0 \
+	-numa node,nodeid=1,cpus=2-3,memdev=m1 \
+	-numa node,nodeid=2,cpus=4-5
+KUNIT_RUN = $(REPO)/harness/kunit.sh
 kunit-exec:
-	@mkdir -p $(RESULTS)
-	@rm -f $(RESULTS)/kunit.json $(RESULTS)/kunit-run.result $(RESULTS)/kunit-console.result $(KOBJ)/test.log
-	@$(REPO)/harness/kernel-fresh.sh $(KOBJ) $(TREE) || \
-		{ echo "not ok kunit.py run (no kernel built from this tree)" > $(RESULTS)/kunit-run.result; exit 1; }
-	@set +e; \
-	(cd $(TREE) && $(KUNIT_PY) exec $(KUNIT_EXEC_ARGS) --json=$(RESULTS)/kunit.json) 2>&1 | tee $(RESULTS)/kunit.log; \
-	rc=$${PIPESTATUS[0]}; \
-	if [ $$rc = 0 ]; then echo "ok kunit.py run"; else echo "not ok kunit.py run (exit $$rc)"; fi > $(RESULTS)/kunit-run.result; \
-	$(REPO)/harness/console-scan.sh $(KOBJ)/test.log "kunit console free of splats" $(RESULTS)/kunit-console.result $(REPO)/kunit/expected-warnings; \
-	crc=$$?; \
-	[ $$rc = 0 ] && [ $$crc = 0 ]
+	@rm -f $(RESULTS)/kunit*.json $(RESULTS)/kunit*.result
+	@set +e; rc=0; \
+	$(KUNIT_RUN) kunit $(TREE) $(KOBJ) $(RESULTS) '$(QEMU_NUMA)' '' $(KUNIT_EXEC_ARGS) || rc=1; \
+	$(KUNIT_RUN) kunit-topology $(TREE) $(KOBJ) $(RESULTS) '$(QEMU_TOPOLOGY)' 'ldata_topology' \
+		$(KUNIT_EXEC_ARGS) || rc=1; \
+	exit $$rc
 
 # lw-trace: vmlinux.h from the test kernel's BTF, a static binary.  The
 # misuse programs of its tests need the exported headers.
@@ -232,7 +233,7 @@ check-bisect: series
 test:
 	@$(if $(FRESH),$(SUBMAKE) fresh)
 	@mkdir -p $(RESULTS)
-	@rm -f $(RESULTS)/*.result $(RESULTS)/kunit.json
+	@rm -f $(RESULTS)/*.result $(RESULTS)/*.json
 	@: > $(STAGES)
 	@set +e; \
 	if $(STAGE) packages $(SUBMAKE) deps && $(STAGE) tree $(SUBMAKE) tree; then \

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Summarise a `make test` run: KUnit (from kunit.py's JSON) and the other
-stages (RESULTS/*.result, one "ok NAME" / "not ok NAME" per line).
+"""Summarise a `make test` run: KUnit (from kunit.py's JSON, one file per
+boot: RESULTS/kunit*.json) and the other stages (RESULTS/*.result, one
+"ok NAME" / "not ok NAME" per line).
 
 Prints one line per stage and a final "N passed, N failed" over everything.
 Exit status 1 if anything failed or a stage that must run did not.
@@ -13,15 +14,15 @@ import json
 import os
 import sys
 
-# Suites that must have run; a missing suite is a failure, not a pass.
-REQUIRED_SUITES = ("xmem", "ldata", "lw_attach")
+# Suites that must have run (in some boot); a missing suite is a failure.
+REQUIRED_SUITES = ("xmem", "ldata", "lw_attach", "ldata_topology")
 # Stages that must have left a result file (check.result unless --no-check).
-REQUIRED_RESULTS = ("kunit-run", "kunit-console", "e2e")
+REQUIRED_RESULTS = ("kunit-run", "kunit-console", "kunit-topology-run",
+                    "kunit-topology-console", "e2e")
 
 
-def kunit_counts(path, failures):
+def kunit_counts(path, failures, suites):
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
-    suites = set()
 
     def walk(group, top):
         for case in group.get("test_cases", []):
@@ -41,11 +42,6 @@ def kunit_counts(path, failures):
     except (OSError, ValueError) as e:
         failures.append(f"kunit: no results ({e.__class__.__name__}: {e})")
         counts["FAIL"] += 1
-        return counts
-    for s in REQUIRED_SUITES:
-        if s not in suites:
-            failures.append(f"kunit: suite {s} did not run")
-            counts["FAIL"] += 1
     return counts
 
 
@@ -54,9 +50,23 @@ def main():
     need_check = "--no-check" not in sys.argv
     results = args[0]
     failures = []
-    k = kunit_counts(os.path.join(results, "kunit.json"), failures)
+    suites = set()
+    k = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    runs = sorted(glob.glob(os.path.join(results, "kunit*.json")))
+    for path in runs:
+        c = kunit_counts(path, failures, suites)
+        name = os.path.basename(path)[:-len(".json")]
+        print(f"{name}: {c['PASS']} passed, {c['FAIL']} failed, {c['SKIP']} skipped")
+        for key in k:
+            k[key] += c[key]
+    if not runs:
+        failures.append("kunit: no results")
+        k["FAIL"] += 1
+    for suite in REQUIRED_SUITES:
+        if suite not in suites:
+            failures.append(f"kunit: suite {suite} did not run")
+            k["FAIL"] += 1
     passed, failed = k["PASS"], k["FAIL"]
-    print(f"kunit: {k['PASS']} passed, {k['FAIL']} failed, {k['SKIP']} skipped")
     for res in sorted(glob.glob(os.path.join(results, "*.result"))):
         stage = os.path.basename(res)[:-len(".result")]
         ok = bad = 0

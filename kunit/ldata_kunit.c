@@ -15,6 +15,7 @@
 
 #include <kunit/test.h>
 #include <kunit/static_stub.h>
+#include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/file.h>
@@ -1164,7 +1165,111 @@ static struct kunit_suite ldata_test_suite = {
 	.suite_exit = ldata_suite_exit,
 };
 
-kunit_test_suite(ldata_test_suite);
+/*
+ * ===== Topology: memoryless nodes and CPU hotplug =====
+ *
+ * make test boots the kernel a second time, with a third NUMA node that
+ * has CPUs and no memory, and runs this suite there; in the two-node boot
+ * the memoryless case skips.
+ */
+
+/* A node with an online CPU and no memory, or NUMA_NO_NODE. */
+static int memoryless_node(void)
+{
+	int nid;
+
+	for_each_online_node(nid)
+		if (!node_state(nid, N_MEMORY) && node_cpu(nid) >= 0)
+			return nid;
+	return NUMA_NO_NODE;
+}
+
+/*
+ * A CPU of a node without memory allocates from the nearest node that has
+ * some, as numa_mem_id() would on an architecture that tracks it.
+ */
+static void test_memoryless_node_allocates_nearby(struct kunit *test)
+{
+	int nid = memoryless_node(), best = NUMA_NO_NODE, n;
+	ldata_t pool;
+	void *e;
+
+	if (nid == NUMA_NO_NODE)
+		kunit_skip(test, "needs a node with CPUs and no memory");
+	for_each_node_state(n, N_MEMORY)
+		if (best == NUMA_NO_NODE ||
+		    node_distance(nid, n) < node_distance(nid, best))
+			best = n;
+	pool = new_pool(test, 64, 4, 4);
+	KUNIT_ASSERT_EQ(test, alloc_on(node_cpu(nid), pool, &e, 1), 1);
+	KUNIT_EXPECT_EQ(test, elem_nid(e), best);
+	KUNIT_EXPECT_EQ(test, stats(test, pool, best).in_use, 1L);
+	free_on(node_cpu(nid), pool, &e, 1);
+	KUNIT_EXPECT_EQ(test, stats(test, pool, best).in_use, 0L);
+}
+
+/* A hotpluggable online CPU of a node with memory, not the current one. */
+static int hotplug_cpu(int *nid)
+{
+	int cpu;
+
+	for_each_online_cpu(cpu) {
+		if (cpu == raw_smp_processor_id() || !cpu_is_hotpluggable(cpu))
+			continue;
+		*nid = cpu_to_node(cpu);
+		if (node_state(*nid, N_MEMORY))
+			return cpu;
+	}
+	return -1;
+}
+
+/*
+ * A CPU going offline gives back what its cache holds; once online again it
+ * allocates from its node, as before.
+ */
+static void test_cpu_offline_drains_cache(struct kunit *test)
+{
+	enum { INIT = 8 };
+	void *elems[INIT];
+	int cpu, nid;
+	ldata_t pool;
+
+	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU))
+		kunit_skip(test, "needs CONFIG_HOTPLUG_CPU");
+	cpu = hotplug_cpu(&nid);
+	if (cpu < 0)
+		kunit_skip(test, "needs a second, hotpluggable CPU");
+	pool = new_pool(test, 64, INIT, INIT);
+	KUNIT_ASSERT_EQ(test, alloc_on(cpu, pool, elems, INIT), INIT);
+	free_on(cpu, pool, elems, INIT);
+	KUNIT_ASSERT_GT(test, stats(test, pool, nid).cached, 0L);
+
+	KUNIT_ASSERT_EQ(test, remove_cpu(cpu), 0);
+	KUNIT_EXPECT_EQ(test, stats(test, pool, nid).cached, 0L);
+	KUNIT_EXPECT_EQ(test, stats(test, pool, nid).free, (long)INIT);
+	KUNIT_ASSERT_EQ(test, add_cpu(cpu), 0);
+
+	KUNIT_EXPECT_EQ(test, alloc_on(cpu, pool, elems, 1), 1);
+	KUNIT_EXPECT_EQ(test, elem_nid(elems[0]), nid);
+	free_on(cpu, pool, elems, 1);
+	expect_intact(test, pool, nid, INIT);
+}
+
+static struct kunit_case ldata_topology_cases[] = {
+	KUNIT_CASE(test_memoryless_node_allocates_nearby),
+	KUNIT_CASE(test_cpu_offline_drains_cache),
+	{}
+};
+
+static struct kunit_suite ldata_topology_suite = {
+	.name = "ldata_topology",
+	.test_cases = ldata_topology_cases,
+	.init = ldata_test_init,
+	.suite_init = ldata_suite_init,
+	.suite_exit = ldata_suite_exit,
+};
+
+kunit_test_suites(&ldata_test_suite, &ldata_topology_suite);
 
 MODULE_DESCRIPTION("KUnit tests for ldata pools");
 MODULE_LICENSE("GPL");

@@ -1156,7 +1156,7 @@ static bool stale_wait(int step, unsigned long timeout)
 	while (atomic_read(&stale->step) < step) {
 		if (time_after(jiffies, end))
 			return false;
-		msleep(1);
+		usleep_range(1000, 2000);
 	}
 	return true;
 }

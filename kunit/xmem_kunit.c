@@ -922,7 +922,7 @@ static int orphan_last_put_fn(void *arg)
 	struct orphan_race *race = arg;
 
 	while (!atomic_read(&race->go))
-		msleep(1);
+		usleep_range(1000, 2000);
 	xmem_lw_put(race->obj);		/* completes the detach: frees dp */
 	atomic_set(&race->done, 1);
 	return 0;
@@ -957,7 +957,7 @@ static void test_orphan_events_before_free(struct kunit *test)
 	WRITE_ONCE(orphan_race, NULL);
 	atomic_set(&race.go, 1);	/* if the probe did not run */
 	while (!atomic_read(&race.done))
-		msleep(1);
+		usleep_range(1000, 2000);
 	KUNIT_EXPECT_EQ(test, orphan_released.calls, 1);
 	KUNIT_EXPECT_EQ(test, last(&seen.refused).count, 1);
 	KUNIT_EXPECT_EQ(test, last(&seen.detach).count, 2);

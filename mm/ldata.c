@@ -55,6 +55,8 @@
 #define pr_fmt(fmt) "ldata: " fmt
 
 #include <linux/cache.h>
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
 #include <linux/export.h>
 #include <linux/gfp.h>
@@ -99,7 +101,7 @@ struct ldata_pcp {
 	raw_spinlock_t lock;
 	unsigned int count;		/* free indices in idx[]; pcp->lock */
 	int spi;			/* sub-pool of those indices; pcp->lock */
-	int home;			/* sub-pool of cpu_to_mem(); fixed */
+	int home;			/* ldata_home(); ldata_lock, READ_ONCE */
 	u32 idx[LDATA_PCP_MAX];		/* pcp->lock */
 };
 
@@ -395,7 +397,7 @@ static void *ldata_alloc_refill(struct ldata *pool, struct ldata_pcp *pcp,
 void *ldata_alloc(ldata_t pool)
 {
 	struct ldata_pcp *pcp = raw_cpu_ptr(pool->pcp);
-	int spi = pcp->home;	/* pool->node_sp[numa_mem_id()] */
+	int spi = READ_ONCE(pcp->home);	/* ldata_home() of this CPU */
 	void *elem = NULL;
 	u32 idx;
 
@@ -781,10 +783,51 @@ static int ldata_pool_setup(struct ldata *pool)
 		struct ldata_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
 
 		raw_spin_lock_init(&pcp->lock);
-		pcp->home = pool->node_sp[cpu_to_mem(cpu)];
-		pcp->spi = pcp->home;
+		pcp->home = -1;		/* ldata_register() sets it */
+		pcp->spi = -1;
 	}
 	return 0;
+}
+
+/*
+ * ldata_home - the sub-pool that CPU @cpu allocates from: the one of its
+ * node (cpu_to_mem()), or, for a node without one (memoryless, given
+ * memory after the pool was made, or no node at all), the one of the
+ * nearest node that has one.  -1 only for a pool without sub-pools.
+ */
+static int ldata_home(struct ldata *pool, int cpu)
+{
+	int nid = cpu_to_mem(cpu), spi, best = -1, dist, best_dist = INT_MAX;
+	bool known = nid >= 0 && nid < nr_node_ids;
+
+	if (known && pool->node_sp[nid] >= 0)
+		return pool->node_sp[nid];
+	for (spi = 0; spi < pool->nr_sp; spi++) {
+		dist = known ? node_distance(nid, ldata_sp(pool, spi)->nid) : 0;
+		if (dist < best_dist) {
+			best = spi;
+			best_dist = dist;
+		}
+	}
+	return best;
+}
+
+/*
+ * Set every CPU's home in @pool, not in use yet: its caches are empty and
+ * take elements of their home.  ldata_lock and cpus_read_lock() held.
+ */
+static void ldata_set_homes(struct ldata *pool)
+{
+	struct ldata_pcp *pcp;
+	int cpu;
+
+	lockdep_assert_held(&ldata_lock);
+	lockdep_assert_cpus_held();
+	for_each_possible_cpu(cpu) {
+		pcp = per_cpu_ptr(pool->pcp, cpu);
+		pcp->home = ldata_home(pool, cpu);
+		pcp->spi = pcp->home;
+	}
 }
 
 static int ldata_stats_show(struct seq_file *m, void *v)
@@ -807,12 +850,18 @@ static int ldata_stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(ldata_stats);
 
-/* Make @pool visible: ldata_pools (for refused frees) and debugfs. */
+/*
+ * Make @pool usable and visible: every CPU's home, ldata_pools (for refused
+ * frees and CPU hotplug) and debugfs.  With CPU hotplug held off, so that
+ * a CPU that comes online later finds the pool in ldata_pools.
+ */
 static void ldata_register(struct ldata *pool)
 {
 	char name[16];
 
+	cpus_read_lock();
 	mutex_lock(&ldata_lock);
+	ldata_set_homes(pool);
 	pool->id = ldata_next_id++;
 	list_add_tail_rcu(&pool->list, &ldata_pools);
 	if (!ldata_debugfs)
@@ -821,7 +870,54 @@ static void ldata_register(struct ldata *pool)
 	pool->dentry = debugfs_create_file(name, 0400, ldata_debugfs, pool,
 					   &ldata_stats_fops);
 	mutex_unlock(&ldata_lock);
+	cpus_read_unlock();
 }
+
+/*
+ * CPU hotplug.  A CPU coming online may have been given a node since the
+ * pools were made (a hot-added CPU): its home follows.  A CPU going offline
+ * gives back what its caches hold, so that nothing waits in a dead CPU's
+ * cache for ldata_reclaim().  Both run on that CPU.
+ */
+static int ldata_cpu_online(unsigned int cpu)
+{
+	struct ldata *pool;
+
+	mutex_lock(&ldata_lock);
+	list_for_each_entry(pool, &ldata_pools, list)
+		WRITE_ONCE(per_cpu_ptr(pool->pcp, cpu)->home,
+			   ldata_home(pool, cpu));
+	mutex_unlock(&ldata_lock);
+	return 0;
+}
+
+static int ldata_cpu_offline(unsigned int cpu)
+{
+	struct ldata_pcp *pcp;
+	struct ldata *pool;
+	unsigned long flags;
+
+	mutex_lock(&ldata_lock);
+	list_for_each_entry(pool, &ldata_pools, list) {
+		pcp = per_cpu_ptr(pool->pcp, cpu);
+		raw_spin_lock_irqsave(&pcp->lock, flags);
+		if (pcp->count)
+			ldata_pcp_drain(pool, pcp, pcp->count);
+		raw_spin_unlock_irqrestore(&pcp->lock, flags);
+	}
+	mutex_unlock(&ldata_lock);
+	return 0;
+}
+
+static int __init ldata_init(void)
+{
+	int ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "mm/ldata:online",
+					    ldata_cpu_online,
+					    ldata_cpu_offline);
+
+	return ret < 0 ? ret : 0;
+}
+subsys_initcall(ldata_init);
 
 /* The checks of ldata_create() on its arguments; the stride, or -EINVAL. */
 static long ldata_check(size_t size, long initcount, long maxcount,

@@ -508,7 +508,7 @@ static struct xmem_obj *xmem_lookup(struct xmem *dp)
 	int id = smp_load_acquire(&dp->aspace_id);
 	struct xmem_obj *obj;
 
-	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "xmem_lookup() outside RCU");
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "descriptor lookup outside RCU");
 	if (id != XMEM_PROC && id != XMEM_GLOBAL)
 		return NULL;
 	obj = xa_load(&xmem_objs, READ_ONCE(dp->xm_id));
@@ -728,13 +728,14 @@ static int xmem_copy_user(struct mm_struct *mm, unsigned long uaddr,
 }
 
 /*
- * A copy may sleep only from a task that can: not in an interrupt, not with
- * interrupts off, not with preemption off or a spinlock held (visible with
- * CONFIG_PREEMPT_COUNT, which CONFIG_DEBUG_ATOMIC_SLEEP selects).
+ * A copy may sleep only from a task that can: not in an interrupt or with
+ * bottom halves off, not with interrupts off, not with preemption off or a
+ * spinlock held (those two visible with CONFIG_PREEMPT_COUNT, which
+ * CONFIG_DEBUG_ATOMIC_SLEEP selects).
  */
 static bool xmem_may_sleep(void)
 {
-	return in_task() && !irqs_disabled() && !in_atomic();
+	return !preempt_count() && !irqs_disabled();
 }
 
 static int xmem_copy(struct xmem *dp, unsigned long uaddr, void *buf,
