@@ -22,7 +22,7 @@
  * Locking.  Three kinds of state, no lock nesting other than cache -> node:
  *
  *  - struct ldata_pcp, per CPU: a cache of up to LDATA_PCP_MAX free
- *    elements of one sub-pool (normally the CPU's numa_mem_id() node).
+ *    elements of one sub-pool (normally the CPU's home, ldata_home()).
  *    pcp->lock guards it.  The CPU's own fast path takes it only with
  *    raw_spin_trylock(), from any context, without disabling interrupts:
  *    an interrupt that finds the lock held by the code it interrupted
@@ -384,10 +384,12 @@ static void *ldata_alloc_refill(struct ldata *pool, struct ldata_pcp *pcp,
  * ldata_alloc() - allocate an element of the caller's node
  * @pool: the pool
  *
- * Takes a free element of the sub-pool of the node the caller runs on
- * (numa_mem_id()).  Never grows the pool, never calls the page allocator
- * and never takes another node's element.  The element is cache-line
- * aligned; its contents are what its previous user left (zero when new).
+ * Takes a free element of the sub-pool of the node the caller runs on (for
+ * a node without one, memoryless or given memory later, of the nearest
+ * node that has one: ldata_home()).  Never grows the pool, never calls the
+ * page allocator and never takes another node's element.  The element is
+ * cache-line aligned; its contents are what its previous user left (zero
+ * when new).
  *
  * Context: Any context but NMI, including hard interrupts and with
  * interrupts disabled.  Does not sleep.

@@ -9,7 +9,7 @@
  * bound: a sub-pool never holds more than @maxcount elements and only
  * grows when ldata_grow() is called from process context.
  *
- * - ldata_alloc() takes an element of the caller's node (numa_mem_id()),
+ * - ldata_alloc() takes an element of the caller's node (or the nearest),
  *   or returns NULL when that node has none free.  It never grows the
  *   pool, never calls the page allocator and never takes another node's
  *   element.
