@@ -100,6 +100,7 @@ STAGES_REPORT = $(REPO)/harness/stage.sh --report $(STAGES)
 SUBMAKE = $(MAKE) --no-print-directory
 
 .PHONY: help deps tree series apply kunit kunit-build kunit-exec lw-trace e2e e2e-run run check check-bisect test fresh clean distclean
+.PHONY: fuzz torture
 .PHONY: bench bench-build $(addprefix bench-,$(BENCH_ARMS))
 
 help:
@@ -111,6 +112,8 @@ help:
 	@echo 'make kunit    build the test kernel and run the KUnit suites (two boots); JSON in $(RESULTS)/kunit*.json'
 	@echo 'make lw-trace build tools/lw-trace against the patched kernel: $(WORK)/lw-trace/lw-trace'
 	@echo 'make e2e      build the test kernel, boot it with an initramfs and run the user-space suites'
+	@echo 'make fuzz     the /dev/xmem fuzzer in the test kernel: 1,000,000 ioctls (IOCTLS=, SECONDS=, SEED=)'
+	@echo 'make torture  the races, under memory pressure and CPU hotplug (SECONDS=300, SEED=)'
 	@echo 'make check    checkpatch --strict, kernel-doc, Sphinx, sparse and W=1 on new code, git am check'
 	@echo 'make check-bisect  build and checkpatch every patch of the series on its own'
 	@echo 'make bench    benchmarks ($(BENCH_ARMS)) on a production kernel; tables in $(RESULTS)/bench.txt'
@@ -186,6 +189,24 @@ e2e-run: tree
 	grep '^not ok' $(RESULTS)/e2e.result || true; \
 	exit $$rc
 
+# The fuzzer and the torture suite, long runs in the booted test kernel
+# (harness/e2e.sh fuzz | torture); make test runs short fixed-seed passes
+# of both.  make fuzz: 1,000,000 ioctls (IOCTLS=), or SECONDS= of them;
+# make torture: SECONDS= (300).  SEED= replays a run.
+FUZZ_ARGS = $(if $(SECONDS),-t $(SECONDS) -n 1000000000,-n $(or $(IOCTLS),1000000) -t 3000) \
+	$(if $(SEED),-s $(SEED))
+TORTURE_ARGS = $(or $(SECONDS),300) $(if $(SEED),-s $(SEED))
+fuzz torture: kunit-build
+	@mkdir -p $(RESULTS) $(E2E_OUT)-$@
+	@rm -f $(RESULTS)/$@.result
+	@set +e; E2E_TIMEOUT=$$(( $(or $(SECONDS),3000) + 900 )) \
+	E2E_FUZZ_ARGS='$(FUZZ_ARGS)' E2E_TORTURE_ARGS='$(TORTURE_ARGS)' \
+		$(E2E) $@ $(KOBJ) $(TREE) $(E2E_OUT)-$@ $(RESULTS)/$@.result; rc=$$?; \
+	grep -E '^(# |(not )?ok )' $(E2E_OUT)-$@/guest.txt; \
+	echo "$@: $$(grep -c '^ok' $(RESULTS)/$@.result) passed, $$(grep -c '^not ok' $(RESULTS)/$@.result) failed"; \
+	grep '^not ok' $(RESULTS)/$@.result; \
+	exit $$rc
+
 bench: tree
 	@rc=0; \
 	for arm in $(BENCH_ARMS); do $(SUBMAKE) bench-$$arm || rc=1; done; \
@@ -254,7 +275,8 @@ test:
 # A cold start: drop the tree and every build product of this base.
 fresh:
 	rm -rf $(TREE) $(TREE).tmp $(KOBJ) $(CHKOBJ) $(BENCHOBJ) $(SERIES) $(RESULTS) $(WORK)/am-check \
-		$(WORK)/bisect $(E2E_OUT) $(E2E_OUT)-demo $(E2E_OUT)-bench $(E2E_OUT)-lwbench $(LWT_OUT)
+		$(WORK)/bisect $(E2E_OUT) $(E2E_OUT)-demo $(E2E_OUT)-bench $(E2E_OUT)-lwbench \
+		$(E2E_OUT)-fuzz $(E2E_OUT)-torture $(LWT_OUT)
 
 clean:
 	rm -rf $(RESULTS) $(SERIES)

@@ -29,6 +29,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lw_trace_check  # noqa: E402
 
+# Modes whose programs print TAP: the suites, the fuzzer, the torture run.
+TAP_MODES = ("test", "fuzz", "torture")
 TAP = re.compile(r"^(not )?ok (\d+) (.*?)(?:\s+#\s*(SKIP|TODO)\b(.*))?$")
 PLAN = re.compile(r"^1\.\.(\d+)")
 
@@ -56,10 +58,10 @@ def main():
         if m:
             name, rc = m.group(1), int(m.group(2))
             ended.add(name)
-            if mode == "test" and name == "lw_trace":
+            if mode in TAP_MODES and name == "lw_trace":
                 res(rc == 0, f"{name}: exit status {rc}")
                 lw_trace_check.check(lwlines, lambda ok, n, why="": res(ok, n, "" if ok else why))
-            elif mode == "test":
+            elif mode in TAP_MODES:
                 planned = plan if plan is not None else "no"
                 ok = rc == 0 and plan is not None and plan == cases and cases > 0
                 res(ok, f"{name}: exit status {rc}, {cases} cases of {planned} planned")
@@ -72,7 +74,7 @@ def main():
             b, a = int(m.group(1)), int(m.group(2))
             res(a == b, f"{mode}: FOLL_PIN pages back at baseline (before {b}, after {a})")
             continue
-        if suite is None or mode != "test":
+        if suite is None or mode not in TAP_MODES:
             continue
         if suite == "lw_trace":
             lwlines.append(line)

@@ -18,8 +18,13 @@
 #               its output as it runs
 #   MODE bench  run /e2e/bench (the user-space benchmark) and keep its table
 #   MODE lwbench  run harness/lw-trace-bench.sh (lw-trace's overhead)
+#   MODE fuzz   run xmem_fuzz (E2E_FUZZ_ARGS), results as for test
+#   MODE torture  run xmem_torture under memory pressure and CPU hotplug
+#               (harness/guest/torture.sh, E2E_TORTURE_ARGS: seconds first)
+# The test mode runs short, fixed-seed passes of both.
 # Environment: QEMU_ARGS (machine, memory, NUMA), E2E_TIMEOUT (seconds,
-# default 900), E2E_BENCH_ARGS (arguments of xmem_bench).
+# default 900), E2E_BENCH_ARGS (arguments of xmem_bench), E2E_FUZZ_ARGS,
+# E2E_TORTURE_ARGS.
 #
 # The guest writes what it runs to its second serial port (OUT/guest.log),
 # the kernel to the first (OUT/console.log), so printk never splits a TAP
@@ -38,11 +43,12 @@ fail() {	# fail MESSAGE: a failed run, with its reason in the results
 	exit 1
 }
 
-case "$mode" in test|demo|bench|lwbench) ;; *) echo "e2e: unknown mode $mode" >&2; exit 2 ;; esac
+case "$mode" in test|demo|bench|lwbench|fuzz|torture) ;; *) echo "e2e: unknown mode $mode" >&2; exit 2 ;; esac
 [ -f "$bzimage" ] || fail "no kernel at $bzimage (build it first)"
 why=$("$repo/harness/kernel-fresh.sh" "$kobj" "$tree" 2>&1) || fail "$why"
 rm -rf "$root" "$out/console.log" "$out/guest.log"
-mkdir -p "$root"/{bin,e2e/tests,proc,sys,dev,tmp,run} || fail "cannot create $root"
+mkdir -p "$root"/{bin,e2e/tests,e2e/fuzz,e2e/torture,proc,sys,dev,tmp,run} ||
+	fail "cannot create $root"
 
 # The exported headers of the patched tree, as a user program sees them.
 if ! make -s -C "$tree" O="$kobj" ARCH=x86_64 headers_install > "$out/headers.log" 2>&1; then
@@ -58,6 +64,8 @@ build() {	# build SOURCE OUTPUT [LIBS]
 	fi
 }
 build "$tree/tools/testing/selftests/xmem/xmem_test.c" "$root/e2e/tests/xmem_test" -lpthread
+build "$tree/tools/testing/selftests/xmem/xmem_fuzz.c" "$root/bin/xmem_fuzz" -lpthread
+build "$tree/tools/testing/selftests/xmem/xmem_torture.c" "$root/bin/xmem_torture" -lpthread
 build "$tree/tools/xmem/xmem-producer.c" "$root/bin/xmem-producer"
 build "$tree/tools/xmem/xmem-consumer.c" "$root/bin/xmem-consumer"
 if [ "$mode" = bench ] || [ "$mode" = lwbench ]; then
@@ -84,6 +92,19 @@ chmod +x "$root/init" "$root/e2e/demo" "$root/e2e/tests/lw_trace" "$root/e2e/lwb
 	fail "cannot copy harness/guest"
 echo "$mode" > "$root/e2e/mode"
 echo "${E2E_BENCH_ARGS:-}" > "$root/e2e/bench-args"
+# The fuzzer and the torture suite: short fixed-seed passes in test mode.
+printf '#!/bin/sh\nexec xmem_fuzz %s\n' "${E2E_FUZZ_ARGS:--s 20261130 -n 150000 -t 40}" \
+	> "$root/e2e/$([ "$mode" = fuzz ] && echo fuzz || echo tests)/xmem_fuzz"
+cp "$g/torture.sh" "$root/bin/torture.sh" &&
+printf '#!/bin/sh\nexec torture.sh %s\n' "${E2E_TORTURE_ARGS:-25 -s 20261130}" \
+	> "$root/e2e/$([ "$mode" = torture ] && echo torture || echo tests)/xmem_torture" &&
+chmod +x "$root"/e2e/*/xmem_* "$root/bin/torture.sh" || fail "cannot write the fuzz and torture runs"
+# stress-ng and the libraries it is linked with, for the memory pressure.
+if [ "$mode" = test ] || [ "$mode" = torture ]; then
+	for f in /usr/bin/stress-ng $(ldd /usr/bin/stress-ng 2>/dev/null | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$f")" && cp -L "$f" "$root$f" || fail "cannot copy $f"
+	done
+fi
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.gz" ||
 	fail "cannot pack the initramfs"
 

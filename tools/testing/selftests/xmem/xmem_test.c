@@ -32,42 +32,14 @@
 
 #include "../kselftest_harness.h"
 #include "../../../xmem/libxmem.h"
+#include "xmem_util.h"
 
-#define PAGE		4096UL
 #define PMD		(2UL << 20)
 #define POOL		(64 * PAGE)
-#define NOBODY		65534
 
 static pid_t gettid_(void)
 {
 	return syscall(SYS_gettid);
-}
-
-/*
- * Pages pinned with FOLL_PIN and not yet released, system wide, after
- * folding the per-CPU deltas of the counters (root only).
- */
-static long pins_outstanding(void)
-{
-	long acquired = -1, released = -1, v;
-	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-	char name[64];
-	FILE *f;
-
-	if (fd < 0 || write(fd, "1", 1) != 1)
-		return -2;
-	close(fd);
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acquired = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			released = v;
-	}
-	fclose(f);
-	return acquired < 0 || released < 0 ? -1 : acquired - released;
 }
 
 /* This process's VmPin, in kB. */
@@ -780,6 +752,43 @@ TEST(window_sealed)
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_TRUE(pattern_ok((unsigned char *)p, 0, 2 * PAGE, 1));
 	ASSERT_EQ(0, xmem_detach(s.fd, p, 2 * PAGE));
+}
+
+/* A window cannot be shared: its pages are VM_IO | VM_PFNMAP. */
+TEST(create_over_a_window)
+{
+	long pins = pins_outstanding();
+	struct share s;
+	void *p;
+
+	SETUP(s, 2, 0);
+	pins += 2;
+	ASSERT_EQ(0, xmem_pool_init(s.fd, POOL, 0));
+	ASSERT_EQ(0, xmem_attach(s.fd, 0, PAGE, XMEM_ATTACH_WRITE, &p));
+	EXPECT_EQ(-EFAULT, xmem_create(s.dev, p, PAGE, 0));
+	EXPECT_EQ(-EFAULT, xmem_create(s.dev, p, PAGE, XMEM_CREATE_RDONLY));
+	EXPECT_EQ(pins, pins_outstanding());
+	ASSERT_EQ(0, xmem_detach(s.fd, p, PAGE));
+}
+
+/* Out of file descriptors: EMFILE, nothing pinned. */
+TEST(create_emfile)
+{
+	struct rlimit rl, low;
+	long pins = pins_outstanding();
+	struct share s;
+
+	SETUP(s, 2, 0);
+	pins += 2;
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
+	low = (struct rlimit){ open_fds() + 3, rl.rlim_max };
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &low));
+	/* Use up what is left. */
+	while (dup(0) >= 0)
+		;
+	EXPECT_EQ(-EMFILE, xmem_create(s.dev, s.buf, PAGE, 0));
+	EXPECT_EQ(pins, pins_outstanding());
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
 }
 
 /* Owner: share a buffer through the socket, then exit at once. */
