@@ -1122,6 +1122,114 @@ static void test_window_limits(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
 }
 
+/* ===== Fault injection ===== */
+
+/*
+ * A thread's first attach makes its window: every allocation of that (the
+ * window, its tables, its file, its VMA, its page tables) fails in turn.
+ * Each failure returns -ENOMEM and leaves no window, no VMA, no charge and
+ * no attachment counted on the descriptor; then, with the window made,
+ * every allocation of an attach and a detach fails in turn too.
+ */
+static int alloc_fails_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	struct user_struct *user = current_user();
+	long locked = atomic_long_read(&user->locked_vm);
+	int maps = current->mm->map_count, n, err = -1;
+	unsigned long addr;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	for (n = 1; n < 1000 && err; n++) {
+		lw_kunit_fail_nth(n);
+		err = as_lw_att64(c->lw, 0, PAGE_SIZE, &addr);
+		lw_kunit_fail_nth(0);
+		if (!err)
+			break;
+		KUNIT_EXPECT_EQ_MSG(test, err, -ENOMEM, "allocation %d", n);
+		KUNIT_EXPECT_NULL(test, current->lw_window);
+		KUNIT_EXPECT_EQ(test, current->mm->map_count, maps);
+		KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked);
+		KUNIT_EXPECT_EQ(test, xmem_lw_count(c->lw), 0L);
+	}
+	if (expect_ok(test, err))
+		return -EIO;
+	kunit_info(test, "window: each of %d allocations failed in turn\n", n - 1);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, PAGE_SIZE), 0);
+
+	/* An attach into the window, then a detach, each failing in turn. */
+	for (n = 1, err = -1; n < 100 && err; n++) {
+		lw_kunit_fail_nth(n);
+		err = as_lw_att64(c->lw, PAGE_SIZE, 2 * PAGE_SIZE, &addr);
+		lw_kunit_fail_nth(0);
+		if (!err)
+			break;
+		KUNIT_EXPECT_EQ_MSG(test, err, -ENOMEM, "attach allocation %d", n);
+		KUNIT_EXPECT_EQ(test, xmem_lw_count(c->lw), 0L);
+	}
+	if (expect_ok(test, err))
+		return -EIO;
+	/* A detach that cannot defer its flush flushes at once: no error. */
+	lw_kunit_fail_nth(1);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, 2 * PAGE_SIZE), 0);
+	lw_kunit_fail_nth(0);
+	KUNIT_EXPECT_EQ(test, xmem_lw_count(c->lw), 0L);
+	return 0;
+}
+
+static void test_allocations_fail_in_turn(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+	long pins = lw_kunit_pins_outstanding();
+
+	if (lw_kunit_fail_allocations(test))
+		kunit_skip(test, "needs CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC and CONFIG_FAULT_INJECTION_DEBUG_FS");
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	KUNIT_EXPECT_EQ(test, run_user(test, alloc_fails_fn, &c), 0);
+	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
+	expect_baseline(test, pins);
+}
+
+/*
+ * A fatal signal while the first attach waits for mmap_lock (the test
+ * holds it for reading): -EINTR, and no window is left behind.
+ */
+static int eintr_fn(struct utask *u)
+{
+	struct att_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	int maps = current->mm->map_count;
+	unsigned long addr;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	send_sig(SIGKILL, current, 1);
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, 0, PAGE_SIZE, &addr), -EINTR);
+	KUNIT_EXPECT_NULL(test, current->lw_window);
+	KUNIT_EXPECT_EQ(test, current->mm->map_count, maps);
+	KUNIT_EXPECT_EQ(test, xmem_lw_count(c->lw), 0L);
+	return 0;
+}
+
+static void test_window_eintr(struct kunit *test)
+{
+	struct att_ctx c = { .len = BUFSZ };
+	struct user_struct *user = current_user();
+	long locked = atomic_long_read(&user->locked_vm);
+	int ret;
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	mmap_read_lock(current->mm);
+	ret = run_user(test, eintr_fn, &c);
+	mmap_read_unlock(current->mm);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, last(&seen.created).seen, 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&user->locked_vm), locked);
+	KUNIT_EXPECT_EQ(test, xmdetach(c.lw), 0);
+}
+
 /* ===== Window teardown ===== */
 
 /*
@@ -1461,6 +1569,8 @@ static struct kunit_case lw_test_cases[] = {
 	KUNIT_CASE(test_window_is_sealed),
 	KUNIT_CASE(test_damaged_window),
 	KUNIT_CASE(test_window_limits),
+	KUNIT_CASE(test_allocations_fail_in_turn),
+	KUNIT_CASE(test_window_eintr),
 	KUNIT_CASE(test_teardown_flushes_before_unlock),
 	KUNIT_CASE(test_teardown_munmap_fails),
 	KUNIT_CASE_PARAM(test_torture, lw_kunit_nthreads_gen_params),

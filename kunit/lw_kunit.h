@@ -19,6 +19,8 @@
  *    (the caller's own);
  *  - lw_kunit_drop_ipc_lock() and lw_kunit_set_memlock_limit(), for the
  *    RLIMIT_MEMLOCK charges;
+ *  - lw_kunit_fail_allocations() and lw_kunit_fail_nth(): fault injection
+ *    of any one allocation of a task;
  *  - lw_kunit_nthreads_gen_params(), the thread counts of a parameterised
  *    case, and lw_kunit_nthreads().
  *
@@ -31,10 +33,12 @@
 #include <kunit/test.h>
 #include <linux/atomic.h>
 #include <linux/capability.h>
-#include <linux/cred.h>
 #include <linux/compiler.h>
 #include <linux/cpumask.h>
+#include <linux/cred.h>
+#include <linux/debugfs.h>
 #include <linux/errno.h>
+#include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/limits.h>
 #include <linux/math.h>
@@ -414,6 +418,105 @@ static inline void lw_kunit_set_memlock_limit(unsigned long bytes)
 	task_lock(current->group_leader);
 	rlim->rlim_cur = bytes;
 	task_unlock(current->group_leader);
+}
+
+/* ===== Fault injection ===== */
+
+struct lw_kunit_fault_knobs {
+	bool *slab_ignore_reclaim, *page_ignore_reclaim;
+	u32 *page_min_order;
+	unsigned long *slab_verbose, *page_verbose;
+	bool slab_ignore_reclaim_was, page_ignore_reclaim_was;
+	u32 page_min_order_was;
+	unsigned long slab_verbose_was, page_verbose_was;
+};
+
+/* The value behind debugfs file @dir/@name of a fault-injection attribute. */
+static inline void *lw_kunit_fault_knob(const char *dir, const char *name)
+{
+	struct dentry *d = debugfs_lookup(dir, NULL), *f;
+	void *p = NULL;
+
+	if (IS_ERR_OR_NULL(d))
+		return NULL;
+	f = debugfs_lookup(name, d);
+	if (!IS_ERR_OR_NULL(f)) {
+		p = d_inode(f)->i_private;
+		dput(f);
+	}
+	dput(d);
+	return p;
+}
+
+static inline void lw_kunit_fault_restore(void *arg)
+{
+	struct lw_kunit_fault_knobs *k = arg;
+
+	WRITE_ONCE(*k->slab_ignore_reclaim, k->slab_ignore_reclaim_was);
+	WRITE_ONCE(*k->page_ignore_reclaim, k->page_ignore_reclaim_was);
+	WRITE_ONCE(*k->page_min_order, k->page_min_order_was);
+	WRITE_ONCE(*k->slab_verbose, k->slab_verbose_was);
+	WRITE_ONCE(*k->page_verbose, k->page_verbose_was);
+}
+
+/**
+ * lw_kunit_fail_allocations() - make every allocation of a task failable
+ * @test: the test
+ *
+ * Until the test ends, failslab and fail_page_alloc consider every slab
+ * and page allocation, those that may sleep and order 0 included, and fail
+ * quietly; a task then fails its Nth allocation after
+ * ``current->fail_nth = N`` (Documentation/fault-injection).  What they
+ * are set to is found through their debugfs files, which need not be
+ * mounted.
+ *
+ * Context: Process context, in @test's thread.
+ * Return: 0, or -EOPNOTSUPP without CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC
+ * and CONFIG_FAULT_INJECTION_DEBUG_FS (the test should skip).
+ */
+static inline int lw_kunit_fail_allocations(struct kunit *test)
+{
+	struct lw_kunit_fault_knobs *k;
+
+	if (!IS_ENABLED(CONFIG_FAILSLAB) || !IS_ENABLED(CONFIG_FAIL_PAGE_ALLOC) ||
+	    !IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS))
+		return -EOPNOTSUPP;
+	k = kunit_kzalloc(test, sizeof(*k), GFP_KERNEL);
+	if (!k)
+		return -ENOMEM;
+	k->slab_ignore_reclaim = lw_kunit_fault_knob("failslab", "ignore-gfp-wait");
+	k->slab_verbose = lw_kunit_fault_knob("failslab", "verbose");
+	k->page_ignore_reclaim = lw_kunit_fault_knob("fail_page_alloc",
+						     "ignore-gfp-wait");
+	k->page_min_order = lw_kunit_fault_knob("fail_page_alloc", "min-order");
+	k->page_verbose = lw_kunit_fault_knob("fail_page_alloc", "verbose");
+	if (!k->slab_ignore_reclaim || !k->slab_verbose ||
+	    !k->page_ignore_reclaim || !k->page_min_order || !k->page_verbose)
+		return -EOPNOTSUPP;
+	k->slab_ignore_reclaim_was = *k->slab_ignore_reclaim;
+	k->page_ignore_reclaim_was = *k->page_ignore_reclaim;
+	k->page_min_order_was = *k->page_min_order;
+	k->slab_verbose_was = *k->slab_verbose;
+	k->page_verbose_was = *k->page_verbose;
+	WRITE_ONCE(*k->slab_ignore_reclaim, false);
+	WRITE_ONCE(*k->page_ignore_reclaim, false);
+	WRITE_ONCE(*k->page_min_order, 0);
+	WRITE_ONCE(*k->slab_verbose, 0);
+	WRITE_ONCE(*k->page_verbose, 0);
+	return kunit_add_action_or_reset(test, lw_kunit_fault_restore, k);
+}
+
+/**
+ * lw_kunit_fail_nth() - fail the current task's @n-th allocation from now
+ * @n: 1 for the next one; 0 to stop
+ *
+ * Context: Process context, after lw_kunit_fail_allocations().
+ */
+static inline void lw_kunit_fail_nth(unsigned int n)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	WRITE_ONCE(current->fail_nth, n);
+#endif
 }
 
 /* ===== Thread counts ===== */

@@ -1334,6 +1334,46 @@ static void test_copy_user_atomic_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
 }
 
+/* ===== Fault injection ===== */
+
+static const int fail_segflags[] = { USER_ADSPACE, LW_XMATTACH };
+
+KUNIT_ARRAY_PARAM(fail_segflag, fail_segflags, segflag_desc);
+
+/*
+ * Every allocation xmattach() makes, fails in turn (fault injection: the
+ * task's Nth allocation).  Each failure returns -ENOMEM, or -EFAULT where
+ * a pin could not be made, and leaves the descriptor free, nothing pinned
+ * and nothing charged; the attach that gets through is a normal one.
+ */
+static void test_attach_fails_at_every_allocation(struct kunit *test)
+{
+	int segflag = *(const int *)test->param_value;
+	unsigned long addr = user_buf(test, BUFSZ);
+	struct xmem *dp = lw_kunit_alloc_dp(test), before = *dp;
+	long pins = lw_kunit_pins_outstanding();
+	int n, ret = -1;
+
+	if (lw_kunit_fail_allocations(test))
+		kunit_skip(test, "needs CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC and CONFIG_FAULT_INJECTION_DEBUG_FS");
+	for (n = 1; n < 500 && ret; n++) {
+		lw_kunit_fail_nth(n);
+		ret = xmattach(addr, BUFSZ, dp, segflag);
+		lw_kunit_fail_nth(0);
+		if (!ret)
+			break;
+		KUNIT_EXPECT_TRUE_MSG(test, ret == -ENOMEM || ret == -EFAULT,
+				      "allocation %d failed: %d", n, ret);
+		KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
+		KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
+		KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0LL);
+	}
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	kunit_info(test, "each of %d allocations failed in turn\n", n - 1);
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
+}
+
 /* ===== Suite ===== */
 
 static struct kunit_case xmem_test_cases[] = {
@@ -1372,6 +1412,8 @@ static struct kunit_case xmem_test_cases[] = {
 	KUNIT_CASE(test_copy_user_owner_gone),
 	KUNIT_CASE_PARAM(test_copy_of_descriptor, copy_segflag_gen_params),
 	KUNIT_CASE(test_copy_user_atomic_refused),
+	KUNIT_CASE_PARAM(test_attach_fails_at_every_allocation,
+			 fail_segflag_gen_params),
 	{}
 };
 
