@@ -511,11 +511,15 @@ static inline int lw_kunit_fail_allocations(struct kunit *test)
  * @n: 1 for the next one; 0 to stop
  *
  * Context: Process context, after lw_kunit_fail_allocations().
+ * Return: how many allocations were still to go before the one to fail
+ * (0: it was reached, the call made at least @n of them).
  */
-static inline void lw_kunit_fail_nth(unsigned int n)
+static inline unsigned int lw_kunit_fail_nth(unsigned int n)
 {
 #ifdef CONFIG_FAULT_INJECTION
-	WRITE_ONCE(current->fail_nth, n);
+	return xchg(&current->fail_nth, n);
+#else
+	return 0;
 #endif
 }
 

@@ -1344,7 +1344,9 @@ KUNIT_ARRAY_PARAM(fail_segflag, fail_segflags, segflag_desc);
  * Every allocation xmattach() makes, fails in turn (fault injection: the
  * task's Nth allocation).  Each failure returns -ENOMEM, or -EFAULT where
  * a pin could not be made, and leaves the descriptor free, nothing pinned
- * and nothing charged; the attach that gets through is a normal one.
+ * and nothing charged.  A failure the call absorbs (kvmalloc() falling
+ * back to vmalloc()) gives a normal attach; the loop ends with the first
+ * call that makes fewer allocations than the one it was to fail.
  */
 static void test_attach_fails_at_every_allocation(struct kunit *test)
 {
@@ -1352,25 +1354,30 @@ static void test_attach_fails_at_every_allocation(struct kunit *test)
 	unsigned long addr = user_buf(test, BUFSZ);
 	struct xmem *dp = lw_kunit_alloc_dp(test), before = *dp;
 	long pins = lw_kunit_pins_outstanding();
-	int n, ret = -1;
+	int n, ret, failed = 0;
+	unsigned int left = 0;
 
 	if (lw_kunit_fail_allocations(test))
 		kunit_skip(test, "needs CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC and CONFIG_FAULT_INJECTION_DEBUG_FS");
-	for (n = 1; n < 500 && ret; n++) {
+	for (n = 1; n < 500 && !left; n++) {
 		lw_kunit_fail_nth(n);
 		ret = xmattach(addr, BUFSZ, dp, segflag);
-		lw_kunit_fail_nth(0);
-		if (!ret)
-			break;
+		left = lw_kunit_fail_nth(0);
+		if (!ret) {
+			KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+			continue;
+		}
+		failed++;
 		KUNIT_EXPECT_TRUE_MSG(test, ret == -ENOMEM || ret == -EFAULT,
 				      "allocation %d failed: %d", n, ret);
 		KUNIT_EXPECT_EQ(test, memcmp(dp, &before, sizeof(*dp)), 0);
 		KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
 		KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), 0LL);
 	}
-	KUNIT_ASSERT_EQ(test, ret, 0);
-	kunit_info(test, "each of %d allocations failed in turn\n", n - 1);
-	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+	KUNIT_EXPECT_NE(test, left, 0U);
+	KUNIT_EXPECT_GT(test, failed, 0);
+	kunit_info(test, "%d allocations, %d failures seen by the caller\n",
+		   n - 1, failed);
 	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
 }
 

@@ -666,28 +666,32 @@ static struct lw_window *lw_current_window(struct lw_mm *lwm)
 	return win;
 }
 
-/*
- * Map [@offset, @offset + @length) of @obj's pages in @win and record the
- * attachment; the caller holds @obj's lightweight count for it.
- */
-static int lw_att_map(struct lw_window *win, struct xmem *dp,
-		      struct xmem_obj *obj, size_t offset, size_t length,
-		      bool write, unsigned long *addr)
+/* The window pages an attachment of @length bytes from @offset takes. */
+static unsigned long lw_att_pages(struct xmem_obj *obj, size_t offset,
+				  size_t length)
 {
 	unsigned long in = offset_in_page(obj->addr) + offset;
-	unsigned long nr = DIV_ROUND_UP(offset_in_page(in) + length,
-					PAGE_SIZE);
+
+	return DIV_ROUND_UP(offset_in_page(in) + length, PAGE_SIZE);
+}
+
+/*
+ * Map [@offset, @offset + @length) of @obj's pages in @win and record the
+ * attachment in @att; the caller holds @obj's lightweight count for it.
+ * On error @att is the caller's to free.
+ */
+static int lw_att_map(struct lw_window *win, struct lw_att *att,
+		      struct xmem *dp, struct xmem_obj *obj, size_t offset,
+		      size_t length, bool write, unsigned long *addr)
+{
+	unsigned long in = offset_in_page(obj->addr) + offset;
+	unsigned long nr = lw_att_pages(obj, offset, length);
 	struct lw_held held;
-	struct lw_att *att;
 	long first;
 	int err;
 
-	att = kmem_cache_alloc(lw_att_cache, GFP_KERNEL_ACCOUNT);
-	if (!att)
-		return -ENOMEM;
-	err = -EIO;
 	if (!lw_window_lock(win, &held))
-		goto free;
+		return -EIO;
 	first = lw_space_alloc(win, &held, nr);
 	err = first;
 	if (first < 0)
@@ -719,8 +723,6 @@ erase:
 	win->attached -= nr;
 unlock:
 	lw_window_unlock(win, &held);
-free:
-	kmem_cache_free(lw_att_cache, att);
 	return err;
 }
 
@@ -771,6 +773,7 @@ int lw_att64(struct xmem *dp, size_t offset, size_t length, bool write,
 {
 	struct lw_window *win;
 	struct xmem_obj *obj;
+	struct lw_att *att;
 	unsigned long mapped = 0;
 	struct lw_mm *lwm;
 	size_t end;
@@ -792,16 +795,29 @@ int lw_att64(struct xmem *dp, size_t offset, size_t length, bool write,
 	if (!length || check_add_overflow(offset, length, &end) ||
 	    end > obj->len)
 		goto put;
+	/*
+	 * What can fail before a first attach makes the window does: a call
+	 * that fails leaves no window behind that it made.
+	 */
+	err = -ENOMEM;
+	if (lw_att_pages(obj, offset, length) >
+	    DIV_ROUND_UP(lwm->pool_size, PAGE_SIZE))
+		goto put;
+	att = kmem_cache_alloc(lw_att_cache, GFP_KERNEL_ACCOUNT);
+	if (!att)
+		goto put;
 	win = lw_current_window(lwm);
 	if (IS_ERR(win)) {
 		err = PTR_ERR(win);
-		goto put;
+		goto free;
 	}
-	err = lw_att_map(win, dp, obj, offset, length, write, &mapped);
+	err = lw_att_map(win, att, dp, obj, offset, length, write, &mapped);
 	if (err)
-		goto put;
+		goto free;
 	*addr = mapped;
 	goto out;
+free:
+	kmem_cache_free(lw_att_cache, att);
 put:
 	xmem_lw_put(obj);
 out:

@@ -482,7 +482,9 @@ static void print_ldata(const struct lwt_event *e)
 		ksym_str(e->call_site, sym, sizeof(sym));
 		out_str("call_site", OUT_KV, sym);
 	}
-	if (e->kind == LWT_LDATA_DESTROY_LIVE)
+	/* A double free found draining a cache names no element: how many. */
+	if (e->kind == LWT_LDATA_DESTROY_LIVE ||
+	    (freed && e->count > 1))
 		out_int("count", OUT_KV, e->count);
 	else if (e->kind == LWT_LDATA_ALLOC_FAIL)
 		out_int("node", OUT_KV, e->count);

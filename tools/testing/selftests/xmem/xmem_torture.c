@@ -414,6 +414,7 @@ struct stale {
 	unsigned char *volatile addr;	/* what the reader reads */
 	size_t len;
 	atomic_int phase;		/* 1: read it; 2: it must fault now */
+	atomic_int ack;			/* the last phase the reader did */
 	atomic_int done;
 	atomic_long faulted, read;
 };
@@ -421,19 +422,17 @@ struct stale {
 static void *stale_reader(void *arg)
 {
 	struct stale *s = arg;
-	int seen = 0;
 
 	pin_to_cpu(1);
-	touch_setup();
 	while (!atomic_load(&s->done)) {
 		int phase = atomic_load(&s->phase);
 		size_t i;
 
-		if (phase == seen) {
+		if (phase == atomic_load(&s->ack)) {
 			sched_yield();
 			continue;
 		}
-		for (i = 0; i < s->len; i += PAGE) {
+		for (i = 0; phase && i < s->len; i += PAGE) {
 			bool ok = touch(s->addr + i, false);
 
 			if (phase == 2 && ok)
@@ -441,8 +440,7 @@ static void *stale_reader(void *arg)
 			if (phase == 2 && !ok)
 				atomic_fetch_add(&s->faulted, 1);
 		}
-		seen = phase;
-		atomic_store(&s->phase, phase + 10);	/* acknowledged */
+		atomic_store(&s->ack, phase);
 	}
 	return NULL;
 }
@@ -450,7 +448,7 @@ static void *stale_reader(void *arg)
 static void stale_step(struct stale *s, int phase)
 {
 	atomic_store(&s->phase, phase);
-	while (atomic_load(&s->phase) != phase + 10 && !over())
+	while (atomic_load(&s->ack) != phase && time(NULL) < deadline + 30)
 		sched_yield();
 }
 
@@ -464,6 +462,7 @@ static int stale_main(void)
 	void *p, *q;
 
 	pin_to_cpu(0);
+	touch_setup();
 	if (!buf || dev < 0 || xmem_pool_init(dev, 8 * PAGE, 0))
 		return 3;
 	pthread_create(&reader, NULL, stale_reader, &s);
