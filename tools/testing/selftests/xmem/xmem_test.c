@@ -784,9 +784,13 @@ TEST(create_emfile)
 	low = (struct rlimit){ open_fds() + 3, rl.rlim_max };
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &low));
 	/* Use up what is left. */
-	while (dup(0) >= 0)
-		;
+	int first = dup(0), last = first, fd;
+
+	while ((fd = dup(0)) >= 0)
+		last = fd;
 	EXPECT_EQ(-EMFILE, xmem_create(s.dev, s.buf, PAGE, 0));
+	for (fd = first; first >= 0 && fd <= last; fd++)
+		close(fd);
 	EXPECT_EQ(pins, pins_outstanding());
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
 }
