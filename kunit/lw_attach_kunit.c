@@ -1190,7 +1190,7 @@ static void test_allocations_fail_in_turn(struct kunit *test)
 	long pins = lw_kunit_pins_outstanding();
 
 	if (lw_kunit_fail_allocations(test))
-		kunit_skip(test, "needs CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC and CONFIG_FAULT_INJECTION_DEBUG_FS");
+		kunit_skip(test, "needs FAILSLAB, FAIL_PAGE_ALLOC and their debugfs");
 	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
 	c.lw = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
 	KUNIT_EXPECT_EQ(test, run_user(test, alloc_fails_fn, &c), 0);

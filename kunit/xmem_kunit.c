@@ -1358,7 +1358,7 @@ static void test_attach_fails_at_every_allocation(struct kunit *test)
 	unsigned int left = 0;
 
 	if (lw_kunit_fail_allocations(test))
-		kunit_skip(test, "needs CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC and CONFIG_FAULT_INJECTION_DEBUG_FS");
+		kunit_skip(test, "needs FAILSLAB, FAIL_PAGE_ALLOC and their debugfs");
 	for (n = 1; n < 500 && !left; n++) {
 		lw_kunit_fail_nth(n);
 		ret = xmattach(addr, BUFSZ, dp, segflag);

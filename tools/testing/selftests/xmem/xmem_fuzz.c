@@ -33,7 +33,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -166,7 +165,7 @@ struct thread {
 };
 
 /* Read or write a byte at @p, counted; false if it faulted. */
-static bool touch_counted(volatile unsigned char *p, bool write)
+static bool touch_counted(unsigned char *p, bool write)
 {
 	bool ok;
 
@@ -204,7 +203,7 @@ static long xioctl(int fd, unsigned long cmd, void *arg, const char *what)
 	}
 	if (-ret < 64)
 		atomic_fetch_add(&sh->errnos[-ret], 1);
-	for (i = 0; i < sizeof(ok_errnos) / sizeof(ok_errnos[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(ok_errnos); i++)
 		if (-ret == ok_errnos[i])
 			return ret;
 	surprise("%s: unexpected error %ld", what, ret);
@@ -604,7 +603,7 @@ static void op_vm(struct thread *t)
 		mprotect(p, len, below(r, 8));
 		break;
 	case 1:
-		madvise(p, len, advices[below(r, sizeof(advices) / sizeof(advices[0]))]);
+		madvise(p, len, advices[below(r, ARRAY_SIZE(advices))]);
 		break;
 	case 2:
 		if (!munmap(p, len))
@@ -840,9 +839,10 @@ static int memlock_back_at_zero(void)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static void usage(void)
+static void print_usage(void)
 {
-	fprintf(stderr, "usage: xmem_fuzz [-s SEED] [-n IOCTLS] [-t SECONDS] [-p PROCS] [-T THREADS] [-v]\n");
+	fprintf(stderr, "xmem_fuzz [-s SEED] [-n IOCTLS] [-t SECONDS] [-p PROCS]\n"
+		"          [-T THREADS] [-v]\n");
 	exit(2);
 }
 
@@ -875,15 +875,15 @@ int main(int argc, char **argv)
 			verbose = 1;
 			break;
 		default:
-			usage();
+			print_usage();
 		}
 	}
 	if (nprocs < 1 || nprocs > MAX_PROCS || nthreads < 1 ||
 	    nthreads > MAX_THREADS || target_ioctls < 1 || seconds < 1)
-		usage();
+		print_usage();
 	printf("TAP version 13\n1..1\n");
-	printf("# xmem_fuzz: seed %" PRIu64 ", %ld ioctls or %d s, %d processes x %d threads\n",
-	       seed, target_ioctls, seconds, nprocs, nthreads);
+	printf("# xmem_fuzz: seed %llu, %ld ioctls or %d s, %d processes x %d threads\n",
+	       (unsigned long long)seed, target_ioctls, seconds, nprocs, nthreads);
 	fflush(stdout);
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -954,7 +954,7 @@ int main(int argc, char **argv)
 	if (hung || bad || pins0 < 0 || pins1 != pins0 || memlock ||
 	    atomic_load(&sh->st[ST_SURPRISES]) ||
 	    atomic_load(&sh->st[ST_IOCTLS]) == 0) {
-		printf("not ok 1 fuzz # replay with -s %" PRIu64 "\n", seed);
+		printf("not ok 1 fuzz # replay with -s %llu\n", (unsigned long long)seed);
 		return 1;
 	}
 	printf("ok 1 fuzz\n");

@@ -30,7 +30,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -411,7 +410,7 @@ static int lastclose_main(void)
 /* ===== stale ===== */
 
 struct stale {
-	unsigned char *volatile addr;	/* what the reader reads */
+	_Atomic(unsigned char *) addr;	/* what the reader reads */
 	size_t len;
 	atomic_int phase;		/* 1: read it; 2: it must fault now */
 	atomic_int ack;			/* the last phase the reader did */
@@ -571,8 +570,9 @@ int main(int argc, char **argv)
 		return 2;
 	memset(st, 0, NR_SCEN * sizeof(*st));
 	printf("TAP version 13\n1..%d\n", NR_SCEN + 1);
-	printf("# xmem_torture: %d s, seed %" PRIu64 ", %d threads per process, %ld CPUs\n",
-	       seconds, seed, nthreads, sysconf(_SC_NPROCESSORS_ONLN));
+	printf("# xmem_torture: %d s, seed %llu, %d threads per process, %ld CPUs\n",
+	       seconds, (unsigned long long)seed, nthreads,
+	       sysconf(_SC_NPROCESSORS_ONLN));
 	fflush(stdout);
 	pins0 = pins_outstanding();
 	deadline = time(NULL) + seconds;

@@ -22,6 +22,7 @@
 
 #define PAGE		4096UL
 #define NOBODY		65534
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /*
  * Pages pinned with FOLL_PIN and not yet released, system wide, after
@@ -118,17 +119,17 @@ static inline bool rng_chance(struct rng *r, unsigned int percent)
 /* ===== Touching memory that may fault ===== */
 
 static __thread sigjmp_buf touch_jmp;
-static __thread volatile int touch_armed;
+static __thread int touch_armed;	/* read by the signal handler */
 static atomic_long touch_faults;
 
 static void touch_on_fault(int sig, siginfo_t *si, void *uc)
 {
-	if (!touch_armed) {
+	if (!__atomic_load_n(&touch_armed, __ATOMIC_RELAXED)) {
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
 	}
-	touch_armed = 0;
+	__atomic_store_n(&touch_armed, 0, __ATOMIC_RELAXED);
 	siglongjmp(touch_jmp, 1);
 }
 
@@ -143,21 +144,24 @@ static inline void touch_setup(void)
 }
 
 /*
- * Read the byte at @p, or write it back if @write; false if that faulted
- * (counted in touch_faults).
+ * Read the byte at @p, or write it back if @write, as real accesses the
+ * compiler keeps; false if that faulted (counted in touch_faults).
  */
-static inline bool touch(volatile unsigned char *p, bool write)
+static inline bool touch(unsigned char *p, bool write)
 {
+	unsigned char v;
+
 	if (sigsetjmp(touch_jmp, 1)) {
 		atomic_fetch_add(&touch_faults, 1);
 		return false;
 	}
-	touch_armed = 1;
+	__atomic_store_n(&touch_armed, 1, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	v = __atomic_load_n(p, __ATOMIC_RELAXED);
 	if (write)
-		*p = *p;
-	else
-		(void)*p;
-	touch_armed = 0;
+		__atomic_store_n(p, v, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&touch_armed, 0, __ATOMIC_RELAXED);
 	return true;
 }
 
