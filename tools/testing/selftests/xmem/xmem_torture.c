@@ -410,7 +410,7 @@ static int lastclose_main(void)
 /* ===== stale ===== */
 
 struct stale {
-	_Atomic(unsigned char *) addr;	/* what the reader reads */
+	atomic_uintptr_t addr;		/* what the reader reads */
 	size_t len;
 	atomic_int phase;		/* 1: read it; 2: it must fault now */
 	atomic_int ack;			/* the last phase the reader did */
@@ -432,7 +432,8 @@ static void *stale_reader(void *arg)
 			continue;
 		}
 		for (i = 0; phase && i < s->len; i += PAGE) {
-			bool ok = touch(s->addr + i, false);
+			bool ok = touch((unsigned char *)atomic_load(&s->addr) + i,
+					false);
 
 			if (phase == 2 && ok)
 				atomic_fetch_add(&s->read, 1);
@@ -471,7 +472,7 @@ static int stale_main(void)
 			fail(STALE, "create or attach");
 			break;
 		}
-		s.addr = p;
+		atomic_store(&s.addr, (uintptr_t)p);
 		s.len = 8 * PAGE;
 		stale_step(&s, 1);		/* the reader caches them */
 		if (xmem_detach(fd, p, 8 * PAGE)) {
@@ -484,7 +485,7 @@ static int stale_main(void)
 				fail(STALE, "the wrap did not reuse the window's start");
 				break;
 			}
-			s.addr = (unsigned char *)p + PAGE;
+			atomic_store(&s.addr, (uintptr_t)p + PAGE);
 			s.len = 7 * PAGE;
 			stale_step(&s, 2);
 			xmem_detach(fd, q, PAGE);

@@ -22,7 +22,9 @@
 
 #define PAGE		4096UL
 #define NOBODY		65534
+#ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 
 /*
  * Pages pinned with FOLL_PIN and not yet released, system wide, after
