@@ -110,19 +110,6 @@ static void count(int what, long n)
 	atomic_fetch_add(&sh->st[what], n);
 }
 
-/* Something the kernel must not do: kept, reported, and the run fails. */
-static void surprise(const char *fmt, ...)
-{
-	va_list ap;
-
-	count(ST_SURPRISES, 1);
-	if (atomic_exchange(&sh->surprise_taken, 1))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(sh->surprise, sizeof(sh->surprise), fmt, ap);
-	va_end(ap);
-}
-
 /* ===== A worker process's state ===== */
 
 struct slot {
@@ -151,11 +138,28 @@ struct worker {
 	pthread_mutex_t lock;	/* slots, pool */
 	struct slot slots[SLOTS];
 	bool pool;
+	bool child;		/* a forked child of the worker */
 	atomic_int threads_alive;
 	atomic_uint thread_seq;
 };
 
 static struct worker w;
+
+/* Something the kernel must not do: kept, reported, and the run fails. */
+static void surprise(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	count(ST_SURPRISES, 1);
+	if (atomic_exchange(&sh->surprise_taken, 1))
+		return;
+	n = snprintf(sh->surprise, sizeof(sh->surprise), "worker %d%s: ",
+		     w.index, w.child ? " (a forked child)" : "");
+	va_start(ap, fmt);
+	vsnprintf(sh->surprise + n, sizeof(sh->surprise) - n, fmt, ap);
+	va_end(ap);
+}
 
 struct thread {
 	struct rng rng;
@@ -674,8 +678,23 @@ static void op_fork(struct thread *t)
 	if (pid < 0)
 		return;
 	if (!pid) {
+		int s;
+
 		/* Only this thread is in the child: the lock may look held. */
 		pthread_mutex_init(&w.lock, NULL);
+		/*
+		 * fork() copies the fd table before the memory: a descriptor
+		 * a sibling was installing may be in the child's slots and not
+		 * in its fd table, and a later fd could reuse its number.
+		 */
+		for (s = 0; s < SLOTS; s++) {
+			if (w.slots[s].fd >= 0 &&
+			    fcntl(w.slots[s].fd, F_GETFD) < 0) {
+				w.slots[s].fd = -1;
+				w.slots[s].gen++;
+			}
+		}
+		w.child = true;
 		rng_seed(&child.rng, next(&t->rng), getpid());
 		w.pool = false;
 		run_ops(&child, 50 + below(&child.rng, 100));
