@@ -91,6 +91,10 @@ EXPORT_TRACEPOINT_SYMBOL_GPL(xmem_detach_refused);
 /* aspace_id while xmattach() fills the descriptor in; never seen otherwise. */
 #define XMEM_ATTACHING	(-3)
 
+/* How a user range is attached, beyond its segflag. */
+#define XMEM_ATTACH_RDONLY	BIT(0)	/* never writable through the descriptor */
+#define XMEM_ATTACH_ASPACE	BIT(1)	/* holes allowed, nothing checked */
+
 /*
  * The registry of attached objects, by id: a slot is reserved when an object
  * is made, holds the object from xmem_publish() to xmem_unregister(), and is
@@ -281,12 +285,33 @@ unpin:
 	return ret == -ENOMEM || ret == -EINTR ? ret : -EFAULT;
 }
 
-static int xmem_attach_user(struct xmem_obj *obj, bool rdonly)
+/*
+ * An address-space descriptor (/dev/xmem): a page-aligned range of the
+ * caller's address space, up to all of it, holes allowed; nothing is
+ * checked, pinned or charged now.  Its mappings find the pages on demand.
+ */
+static int xmem_record_aspace(struct xmem_obj *obj, bool rdonly)
+{
+	if (!current->mm)
+		return -EFAULT;
+	if (!PAGE_ALIGNED(obj->addr) || !PAGE_ALIGNED(obj->len))
+		return -EINVAL;
+	if (obj->addr >= TASK_SIZE || obj->len > TASK_SIZE - obj->addr)
+		return -EFAULT;
+	obj->writable = !rdonly;
+	mmgrab(current->mm);
+	obj->mm = current->mm;
+	return 0;
+}
+
+static int xmem_attach_user(struct xmem_obj *obj, unsigned int flags)
 {
 	unsigned long end = obj->addr + obj->len;
 	struct mm_struct *mm = current->mm;
 	int ret;
 
+	if (flags & XMEM_ATTACH_ASPACE)
+		return xmem_record_aspace(obj, flags & XMEM_ATTACH_RDONLY);
 	if (!mm || untagged_addr(obj->addr) + obj->len > TASK_SIZE)
 		return -EFAULT;
 	ret = xmem_check_range(mm, untagged_addr(obj->addr),
@@ -294,7 +319,7 @@ static int xmem_attach_user(struct xmem_obj *obj, bool rdonly)
 			       &obj->writable);
 	if (ret)
 		return ret;
-	if (rdonly)
+	if (flags & XMEM_ATTACH_RDONLY)
 		obj->writable = false;
 	mmgrab(mm);
 	obj->mm = mm;
@@ -363,7 +388,7 @@ static void xmem_publish(struct xmem *dp, struct xmem_obj *obj)
 }
 
 static int __xmattach(unsigned long addr, size_t count, struct xmem *dp,
-		      int segflag, bool rdonly)
+		      int segflag, unsigned int flags)
 {
 	struct xmem_obj *obj;
 	int ret;
@@ -388,7 +413,7 @@ static int __xmattach(unsigned long addr, size_t count, struct xmem *dp,
 	if (segflag == SYS_ADSPACE)
 		ret = xmem_attach_sys(obj);
 	else
-		ret = xmem_attach_user(obj, rdonly);
+		ret = xmem_attach_user(obj, flags);
 	if (ret) {
 		xa_erase(&xmem_objs, obj->id);
 		xmem_obj_put(obj);
@@ -403,12 +428,12 @@ unclaim:
 }
 
 static int xmattach_traced(unsigned long addr, size_t count, struct xmem *dp,
-			   int segflag, bool rdonly)
+			   int segflag, unsigned int flags)
 {
 	int ret;
 
 	might_sleep();
-	ret = __xmattach(addr, count, dp, segflag, rdonly);
+	ret = __xmattach(addr, count, dp, segflag, flags);
 	trace_xmem_attach(dp, addr, count, segflag, ret);
 	return ret;
 }
@@ -440,7 +465,7 @@ static int xmattach_traced(unsigned long addr, size_t count, struct xmem *dp,
  */
 int xmattach(unsigned long addr, size_t count, struct xmem *dp, int segflag)
 {
-	return xmattach_traced(addr, count, dp, segflag, false);
+	return xmattach_traced(addr, count, dp, segflag, 0);
 }
 EXPORT_SYMBOL_GPL(xmattach);
 
@@ -461,9 +486,38 @@ EXPORT_SYMBOL_GPL(xmattach);
 int xmem_attach_lw(unsigned long addr, size_t count, struct xmem *dp,
 		   bool rdonly)
 {
-	return xmattach_traced(addr, count, dp, LW_XMATTACH, rdonly);
+	return xmattach_traced(addr, count, dp, LW_XMATTACH,
+			       rdonly ? XMEM_ATTACH_RDONLY : 0);
 }
 EXPORT_SYMBOL_IF_KUNIT(xmem_attach_lw);
+
+/**
+ * xmem_attach_aspace() - xmattach() with %USER_ADSPACE of a mappable range
+ * @addr: first byte of a range of the calling process, page-aligned
+ * @count: length of the range in bytes, a multiple of the page size; with
+ *	@addr 0 and @count TASK_SIZE, the whole user address space
+ * @dp: descriptor; its @aspace_id must be %XMEM_INVAL
+ * @rdonly: mark the descriptor %XMEM_RDONLY: never mapped writable
+ *
+ * For the address-space descriptors of /dev/xmem, which mappings reach
+ * through the owner's page tables (mm/xmem_map.c): the range may have holes
+ * and includes what the owner maps there later, and nothing is pinned or
+ * charged.  xmemin() and xmemout() work on it as on any %USER_ADSPACE
+ * descriptor.
+ *
+ * Context: Process context.  May sleep.
+ * Return: 0 on success; -EINVAL for a zero, wrapping or unaligned range;
+ * -EFAULT for a range past the end of the user address space or a caller
+ * without one; -EBUSY and -ENOMEM as xmattach().
+ */
+int xmem_attach_aspace(unsigned long addr, size_t count, struct xmem *dp,
+		       bool rdonly)
+{
+	return xmattach_traced(addr, count, dp, USER_ADSPACE,
+			       XMEM_ATTACH_ASPACE |
+			       (rdonly ? XMEM_ATTACH_RDONLY : 0));
+}
+EXPORT_SYMBOL_IF_KUNIT(xmem_attach_aspace);
 
 /* Run the deferred flushes still queued on @obj; they may cover its pages. */
 static void xmem_run_flushes(struct xmem_obj *obj)
@@ -851,6 +905,51 @@ int xmemout(const void *kaddr, unsigned long uaddr, size_t count,
 EXPORT_SYMBOL_GPL(xmemout);
 
 /**
+ * xmem_obj_get() - the object of an attached descriptor, with a reference
+ * @dp: descriptor
+ *
+ * The reference keeps the struct, not its pages: those stay while an
+ * attachment is accounted (xmem_lw_get(), xmem_map_get()).  Drop it with
+ * xmem_obj_put().
+ *
+ * Context: Any context.
+ * Return: the object, or NULL if @dp is not attached.
+ */
+struct xmem_obj *xmem_obj_get(struct xmem *dp)
+{
+	struct xmem_obj *obj;
+
+	rcu_read_lock();
+	obj = xmem_lookup(dp);
+	if (obj && !kref_get_unless_zero(&obj->ref))
+		obj = NULL;
+	rcu_read_unlock();
+	return obj;
+}
+EXPORT_SYMBOL_IF_KUNIT(xmem_obj_get);
+
+/* Account an attachment of @dp if it is a live descriptor of a kind in @kinds. */
+static struct xmem_obj *xmem_attachment_get(struct xmem *dp,
+					    unsigned int kinds)
+{
+	struct xmem_obj *obj, *ret = ERR_PTR(-EINVAL);
+
+	rcu_read_lock();
+	obj = xmem_lookup(dp);
+	if (obj && (BIT(obj->segflag) & kinds)) {
+		spin_lock(&obj->lock);
+		if (obj->state == XMEM_OBJ_LIVE) {
+			obj->lw_count++;
+			kref_get(&obj->ref);
+			ret = obj;
+		}
+		spin_unlock(&obj->lock);
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+/**
  * xmem_lw_get() - account a lightweight attachment of a descriptor
  * @dp: descriptor
  *
@@ -863,23 +962,46 @@ EXPORT_SYMBOL_GPL(xmemout);
  */
 struct xmem_obj *xmem_lw_get(struct xmem *dp)
 {
-	struct xmem_obj *obj, *ret = ERR_PTR(-EINVAL);
-
-	rcu_read_lock();
-	obj = xmem_lookup(dp);
-	if (obj && obj->segflag == LW_XMATTACH) {
-		spin_lock(&obj->lock);
-		if (obj->state == XMEM_OBJ_LIVE) {
-			obj->lw_count++;
-			kref_get(&obj->ref);
-			ret = obj;
-		}
-		spin_unlock(&obj->lock);
-	}
-	rcu_read_unlock();
-	return ret;
+	return xmem_attachment_get(dp, BIT(LW_XMATTACH));
 }
 EXPORT_SYMBOL_IF_KUNIT(xmem_lw_get);
+
+/**
+ * xmem_map_get() - account a mapping of a descriptor as an attachment
+ * @dp: descriptor
+ *
+ * As xmem_lw_get(), for the mappings of mm/xmem_map.c, which reach
+ * %LW_XMATTACH descriptors through their pins and %USER_ADSPACE ones
+ * through the owner's page tables.  Pair with xmem_lw_put().
+ *
+ * Context: Process context.  Takes and releases the object's spinlock.
+ * Return: the descriptor's object, with a reference, or ERR_PTR(-EINVAL) if
+ * @dp is not a live %LW_XMATTACH or %USER_ADSPACE descriptor.
+ */
+struct xmem_obj *xmem_map_get(struct xmem *dp)
+{
+	return xmem_attachment_get(dp, BIT(LW_XMATTACH) | BIT(USER_ADSPACE));
+}
+EXPORT_SYMBOL_IF_KUNIT(xmem_map_get);
+
+/**
+ * xmem_attachment_dup() - account one more attachment of an object
+ * @obj: object the caller holds an attachment of
+ *
+ * For a mapping that is split in two: the copy cannot be refused, and need
+ * not be, since the caller's attachment keeps @obj from being detached.
+ * Pair with xmem_lw_put().
+ *
+ * Context: Any context.  Takes and releases the object's spinlock.
+ */
+void xmem_attachment_dup(struct xmem_obj *obj)
+{
+	spin_lock(&obj->lock);
+	WARN_ON_ONCE(obj->lw_count <= 0);
+	obj->lw_count++;
+	kref_get(&obj->ref);
+	spin_unlock(&obj->lock);
+}
 
 /**
  * xmem_lw_put() - end a lightweight attachment accounted by xmem_lw_get()

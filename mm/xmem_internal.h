@@ -31,8 +31,9 @@ enum xmem_obj_state {
  *	The pages are released by xmdetach(), not by the last put.
  * @lock: protects @state, @lw_count, @orphan and @orphan_free.
  * @state: &enum xmem_obj_state; under @lock.
- * @lw_count: outstanding lightweight attachments; under @lock.  xmdetach()
- *	refuses with -EBUSY while it is not zero.
+ * @lw_count: outstanding attachments: lightweight ones and mappings of
+ *	the descriptor (mm/xmem_map.c); under @lock.  xmdetach() refuses with
+ *	-EBUSY while it is not zero.
  * @flush_lock: serialises running and cancelling deferred flushes.
  * @flushes: queued &struct xmem_flush; under @flush_lock.
  * @segflag: %USER_ADSPACE, %SYS_ADSPACE or %LW_XMATTACH.
@@ -122,14 +123,32 @@ static inline void xmem_flush_init(struct xmem_flush *flush,
 
 int xmem_attach_lw(unsigned long addr, size_t count, struct xmem *dp,
 		   bool rdonly);
+int xmem_attach_aspace(unsigned long addr, size_t count, struct xmem *dp,
+		       bool rdonly);
 int xmem_detach_orphan(struct xmem *dp, void (*free_dp)(struct xmem *dp));
 long xmem_lw_count(struct xmem *dp);
+struct xmem_obj *xmem_obj_get(struct xmem *dp);
 struct xmem_obj *xmem_lw_get(struct xmem *dp);
+struct xmem_obj *xmem_map_get(struct xmem *dp);
+void xmem_attachment_dup(struct xmem_obj *obj);
 void xmem_lw_put(struct xmem_obj *obj);
 int xmem_flush_defer(struct xmem_obj *obj, struct xmem_flush *flush);
 bool xmem_flush_cancel(struct xmem_flush *flush);
 void xmem_obj_put(struct xmem_obj *obj);
 struct user_struct *xmem_memlock_charge(unsigned long nr_pages);
 void xmem_memlock_uncharge(struct user_struct *user, unsigned long nr_pages);
+
+/* Process-wide mappings of descriptors: mm/xmem_map.c */
+struct address_space;
+struct vm_area_struct;
+struct xmem_map;
+struct xmem_map *xmem_map_create(struct xmem *dp,
+				 struct address_space *mapping);
+void xmem_map_destroy(struct xmem_map *map);
+void xmem_map_revoke(struct xmem_map *map);
+long xmem_map_count(struct xmem_map *map);
+int xmem_map_mmap(struct xmem_map *map, struct vm_area_struct *vma);
+struct xmem_map *xmem_map_of(struct vm_area_struct *vma);
+int xmem_map_unmap(unsigned long addr);
 
 #endif /* _MM_XMEM_INTERNAL_H */

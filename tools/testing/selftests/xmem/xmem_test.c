@@ -926,9 +926,12 @@ TEST(bad_arguments)
 	ib->flags = XMEM_INFO_RDONLY;
 	EXPECT_EQ(-EINVAL, raw(s.fd, XMEM_IOC_INFO, ib));
 	ib->flags = 0;
-	ib->__reserved[1] = 1;
+	ib->__reserved = 1;
 	EXPECT_EQ(-EINVAL, raw(s.fd, XMEM_IOC_INFO, ib));
-	ib->__reserved[1] = 0;
+	ib->__reserved = 0;
+	ib->id = 1;
+	EXPECT_EQ(-EINVAL, raw(s.fd, XMEM_IOC_INFO, ib));
+	ib->id = 0;
 	ib->size = sizeof(*ib) + 16;
 	ibuf[sizeof(*ib) + 5] = 1;
 	EXPECT_EQ(-E2BIG, raw(s.fd, XMEM_IOC_INFO, ib));
