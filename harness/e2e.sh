@@ -66,6 +66,19 @@ build() {	# build SOURCE OUTPUT [LIBS]
 build "$tree/tools/testing/selftests/xmem/xmem_test.c" "$root/e2e/tests/xmem_test" -lpthread
 build "$tree/tools/testing/selftests/xmem/xmem_fuzz.c" "$root/bin/xmem_fuzz" -lpthread
 build "$tree/tools/testing/selftests/xmem/xmem_torture.c" "$root/bin/xmem_torture" -lpthread
+# The XPMEM-compatible library, and its suite linked with libxpmem.a as a
+# client program would be.
+mkdir -p "$out/xpmem"
+if ! make -s -C "$tree/tools/xpmem" OUTPUT="$out/xpmem" \
+	KHDR_INCLUDES="-isystem $kobj/usr/include" all > "$out/xpmem.log" 2>&1 ||
+	grep -q 'warning:' "$out/xpmem.log"; then
+	cat "$out/xpmem.log" >&2
+	fail "cannot build tools/xpmem without warnings"
+fi
+build "$tree/tools/testing/selftests/xpmem/xpmem_test.c" "$root/e2e/tests/xpmem_test" \
+	-I"$tree/tools/xpmem" "$out/xpmem/libxpmem.a" -lpthread
+build "$tree/tools/xpmem/xpmem-share.c" "$root/bin/xpmem-share" \
+	-I"$tree/tools/xpmem" "$out/xpmem/libxpmem.a" -lpthread
 build "$tree/tools/xmem/xmem-producer.c" "$root/bin/xmem-producer"
 build "$tree/tools/xmem/xmem-consumer.c" "$root/bin/xmem-consumer"
 if [ "$mode" = bench ] || [ "$mode" = lwbench ]; then
