@@ -113,7 +113,9 @@ def check_stacks(ev):
     the process lives) and, for a cross-thread detach, the attach's."""
     if not ev.get("kstack"):
         return "no kernel stack"
-    if not ev.get("ustack") and ev.get("kind") not in ("exit_leak",):
+    # Both are reported while the task tears its memory down: no user
+    # stack is left to walk.
+    if not ev.get("ustack") and ev.get("kind") not in ("exit_leak", "xmem_owner_exit"):
         return "no user stack"
     if ev.get("kind") == "cross_thread" and not ev.get("attach_kstack"):
         return "no stack of the attach"
@@ -189,7 +191,8 @@ def check(lines, res):
              "detach_wrong_length", "exit_leak", "window_full", "pool_init_exists",
              "pool_init_invalid", "fault", "rdonly_write", "ldata_double_free",
              "ldata_foreign_free", "ldata_wrong_pool", "ldata_destroy_live",
-             "ldata_alloc_fail"} <= kinds,
+             "ldata_alloc_fail", "xmem_touch_gone", "xmem_touch_revoked",
+             "xmem_unmap_unattached", "xmem_owner_exit"} <= kinds,
             "lw_trace.main: every kind of misuse was caught", f"seen {sorted(kinds)}")
         faults = [ev for ev in events if ev.get("kind") == "fault"]
         res(bool(faults) and all("detached" in ev for ev in faults),

@@ -829,6 +829,53 @@ static __always_inline int on_ldata_destroy(void *ctx, const void *pool,
 	return 0;
 }
 
+/* enum xmem_misuse_kind's value of XMEM_MISUSE_@k in the running kernel */
+#define XMEM_MISUSE(k) \
+	bpf_core_enum_value(enum xmem_misuse_kind, XMEM_MISUSE_##k)
+
+/* The tool's kind of the kernel's xmem_map_misuse @kind: xmem_<name>, or 0. */
+static __always_inline __u32 xmem_kind(enum xmem_misuse_kind kind)
+{
+	if (kind == XMEM_MISUSE(TOUCH_REVOKED))
+		return LWT_XMEM_TOUCH_REVOKED;
+	if (kind == XMEM_MISUSE(TOUCH_GONE))
+		return LWT_XMEM_TOUCH_GONE;
+	if (kind == XMEM_MISUSE(UNMAP_UNATTACHED))
+		return LWT_XMEM_UNMAP_UNATTACHED;
+	if (kind == XMEM_MISUSE(OWNER_EXIT))
+		return LWT_XMEM_OWNER_EXIT;
+	return 0;
+}
+
+/*
+ * Misuse of a mapping of a descriptor, seen by the kernel: the record says
+ * what it was done to, and whose descriptor it is.
+ */
+static __always_inline int on_xmem_map_misuse(void *ctx,
+					      enum xmem_misuse_kind kkind,
+					      const void *dp,
+					      unsigned long addr, size_t len,
+					      pid_t owner_tgid, long count,
+					      int err)
+{
+	__u32 kind = xmem_kind(kkind);
+	struct lwt_event *e;
+
+	if (!kind)
+		return 0;
+	e = event_new(ctx, LWT_REC_MISUSE, kind, LWT_SRC_KERNEL, owner_tgid,
+		      0, false);
+	if (!e)
+		return 0;
+	e->dp = (__u64)dp;
+	e->addr = addr;
+	e->length = len;
+	e->count = count;
+	e->err = err;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
 /*
  * Each handler as tp_btf (typed arguments, needs kernel BTF) and as raw_tp
  * (the fallback); the argument lists are the tracepoints' TP_PROTO.
@@ -878,5 +925,9 @@ LWT_TRACE_PROG(ldata_misuse, on_ldata_misuse(ctx, pool, elem, call_site, kind, c
 	       const void *pool, const void *elem, unsigned long call_site,
 	       enum ldata_misuse_kind kind, long count, const void *owner, int node,
 	       int caller_node)
+LWT_TRACE_PROG(xmem_map_misuse,
+	       on_xmem_map_misuse(ctx, kind, dp, addr, len, owner_tgid, count, err),
+	       enum xmem_misuse_kind kind, const void *dp, unsigned long addr, size_t len,
+	       pid_t owner_tgid, long count, int err)
 
 char LICENSE[] SEC("license") = "GPL";

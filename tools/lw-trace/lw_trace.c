@@ -61,6 +61,10 @@ static const char * const kind_names[LWT_NR_KINDS] = {
 	[LWT_LDATA_MISALIGNED_FREE] = "ldata_misaligned_free",
 	[LWT_LDATA_DESTROY_LIVE] = "ldata_destroy_live",
 	[LWT_LDATA_ALLOC_FAIL] = "ldata_alloc_fail",
+	[LWT_XMEM_TOUCH_REVOKED] = "xmem_touch_revoked",
+	[LWT_XMEM_TOUCH_GONE] = "xmem_touch_gone",
+	[LWT_XMEM_UNMAP_UNATTACHED] = "xmem_unmap_unattached",
+	[LWT_XMEM_OWNER_EXIT] = "xmem_owner_exit",
 };
 
 static struct env {
@@ -541,6 +545,18 @@ static void print_details(const struct lwt_event *e)
 		find_detached(e->pid, e->addr, e->jiffies);
 		print_stacks(e, "attach");
 		break;
+	case LWT_XMEM_TOUCH_REVOKED:
+	case LWT_XMEM_TOUCH_GONE:
+	case LWT_XMEM_UNMAP_UNATTACHED:
+	case LWT_XMEM_OWNER_EXIT:
+		out_hex("dp", OUT_KV, e->dp);
+		out_hex("addr", OUT_KV, e->addr);
+		out_uint("length", OUT_KV, e->length);
+		out_uint("owner_pid", OUT_KV, e->owner_pid);
+		out_int("mappings", OUT_KV, e->count);
+		out_int("err", OUT_KV, e->err);
+		print_stacks(e, "attach");
+		break;
 	default:
 		print_ldata(e);
 		break;
@@ -758,18 +774,26 @@ static void print_summary(bool final)
 		clear_hist();
 }
 
-static void print_start(bool use_btf, bool ldata)
+/* The optional parts of the patchset this kernel has. */
+struct kparts {
+	bool ldata;	/* CONFIG_LDATA */
+	bool xmap;	/* CONFIG_XMEM_MAP */
+};
+
+static void print_start(bool use_btf, const struct kparts *kp)
 {
 	out_begin("start");
 	out_uint("ts", OUT_JSON_ONLY,
 		 (__u64)mono0.tv_sec * 1000000000 + mono0.tv_nsec);
-	out_human("Tracing lw/xmem%s misuse (", ldata ? "/ldata" : "");
+	out_human("Tracing lw/xmem%s%s misuse (", kp->xmap ? "/xmem_map" : "",
+		  kp->ldata ? "/ldata" : "");
 	out_str("mode", "%s)", use_btf ? "tp_btf" : "raw_tp");
 	out_int("pid", OUT_JSON_ONLY, env.pid);
 	out_int("tid", OUT_JSON_ONLY, env.tid);
 	out_bool("stacks", OUT_JSON_ONLY, env.stacks);
 	out_bool("latency", OUT_JSON_ONLY, env.latency);
-	out_bool("ldata", OUT_JSON_ONLY, ldata);
+	out_bool("ldata", OUT_JSON_ONLY, kp->ldata);
+	out_bool("xmem_map", OUT_JSON_ONLY, kp->xmap);
 	out_human("%s... Ctrl-C to end.\n",
 		  env.latency ? ", attach/detach latency" : "");
 	out_human("%-12s %-16s %s %s\n", "TIME", "COMM", "PID/TID",
@@ -825,10 +849,10 @@ static bool kernel_has_tp(const struct btf *vmlinux, const char *sys,
 
 /*
  * The patchset's tracepoints, as this lw-trace knows them (their misuse
- * kinds are enums of the kernel's BTF); without ldata's, ldata is off.
- * Return: 0, or -ENOENT, said.
+ * kinds are enums of the kernel's BTF); without ldata's, ldata is off, and
+ * without xmem_map's, mappings are.  Return: 0, or -ENOENT, said.
  */
-static int check_kernel(const struct btf *vmlinux, bool *ldata)
+static int check_kernel(const struct btf *vmlinux, struct kparts *kp)
 {
 	if (!kernel_has_tp(vmlinux, "lw", "lw_attach") ||
 	    !kernel_has_tp(vmlinux, "xmem", "xmem_detach_refused")) {
@@ -841,9 +865,12 @@ static int check_kernel(const struct btf *vmlinux, bool *ldata)
 		out_err("this kernel's lw tracepoints are older than this lw-trace (no enum lw_misuse_kind in its BTF): build lw-trace from the kernel's tree");
 		return -ENOENT;
 	}
-	*ldata = kernel_has_tp(vmlinux, "ldata", "ldata_misuse");
-	if (!*ldata)
+	kp->ldata = kernel_has_tp(vmlinux, "ldata", "ldata_misuse");
+	if (!kp->ldata)
 		out_warn("no ldata tracepoints (CONFIG_LDATA): ldata checks off");
+	kp->xmap = kernel_has_tp(vmlinux, "xmem_map", "xmem_map_misuse");
+	if (!kp->xmap)
+		out_warn("no xmem_map tracepoints (CONFIG_XMEM_MAP): mapping checks off");
 	return 0;
 }
 
@@ -858,7 +885,7 @@ struct tp_progs {
  * said.
  */
 static int open_skel(struct bpf_object_open_opts *opts, bool use_btf,
-		     bool ldata, const struct btf *vmlinux)
+		     const struct kparts *kp, const struct btf *vmlinux)
 {
 	struct tp_progs tps[] = {
 #define TP(s, t) { #s, #t, NULL, NULL }
@@ -867,7 +894,7 @@ static int open_skel(struct bpf_object_open_opts *opts, bool use_btf,
 		TP(xmem, xmem_attach), TP(xmem, xmem_detach),
 		TP(xmem, xmem_detach_refused), TP(ldata, ldata_alloc),
 		TP(ldata, ldata_free), TP(ldata, ldata_destroy),
-		TP(ldata, ldata_misuse),
+		TP(ldata, ldata_misuse), TP(xmem_map, xmem_map_misuse),
 #undef TP
 	};
 	char name[64];
@@ -889,7 +916,8 @@ static int open_skel(struct bpf_object_open_opts *opts, bool use_btf,
 	if (!env.stacks)
 		bpf_map__set_max_entries(skel->maps.stacks, 1);
 	for (i = 0; i < ARRAY_SIZE(tps); i++) {
-		on = ldata || strcmp(tps[i].sys, "ldata");
+		on = (kp->ldata || strcmp(tps[i].sys, "ldata")) &&
+		     (kp->xmap || strcmp(tps[i].sys, "xmem_map"));
 		snprintf(name, sizeof(name), "%s_btf", tps[i].tp);
 		tps[i].btf = bpf_object__find_program_by_name(skel->obj, name);
 		snprintf(name, sizeof(name), "%s_raw", tps[i].tp);
@@ -914,11 +942,11 @@ static int open_skel(struct bpf_object_open_opts *opts, bool use_btf,
  * which set, or a negative errno, said.
  */
 static int load_progs(struct bpf_object_open_opts *opts, bool *use_btf,
-		      bool ldata, const struct btf *vmlinux)
+		      const struct kparts *kp, const struct btf *vmlinux)
 {
 	int err;
 
-	err = open_skel(opts, *use_btf, ldata, vmlinux);
+	err = open_skel(opts, *use_btf, kp, vmlinux);
 	if (err)
 		return err;
 	libbpf_quiet = *use_btf && !env.verbose;
@@ -928,7 +956,7 @@ static int load_progs(struct bpf_object_open_opts *opts, bool *use_btf,
 		/*
 		 * 6.12's verifier rejects tp_btf reads of const void *
 		 * arguments, which the patchset's tracepoints have (mainline
-		 * accepts them; patch 0017 of the series backports that):
+		 * accepts them; a patch of the series backports that):
 		 * the raw_tp programs read the same arguments.
 		 */
 		if (env.verbose)
@@ -936,7 +964,7 @@ static int load_progs(struct bpf_object_open_opts *opts, bool *use_btf,
 				strerror(-err));
 		lw_trace_bpf__destroy(skel);
 		*use_btf = false;
-		err = open_skel(opts, false, ldata, vmlinux);
+		err = open_skel(opts, false, kp, vmlinux);
 		if (err)
 			return err;
 		err = lw_trace_bpf__load(skel);
@@ -1008,7 +1036,8 @@ int main(int argc, char **argv)
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
 	struct ring_buffer *rb = NULL;
 	struct btf *vmlinux = NULL;
-	bool ldata = true, use_btf;
+	struct kparts kp = { .ldata = true, .xmap = true };
+	bool use_btf;
 	int status = EXIT_ERROR;
 
 	argp_err_exit_status = EXIT_ERROR;
@@ -1026,12 +1055,12 @@ int main(int argc, char **argv)
 		out_err("the kernel has no BTF (/sys/kernel/btf/vmlinux: CONFIG_DEBUG_INFO_BTF); pass --btf with its vmlinux");
 		goto cleanup;
 	}
-	if (check_kernel(vmlinux, &ldata))
+	if (check_kernel(vmlinux, &kp))
 		goto cleanup;
 
 	open_opts.btf_custom_path = env.btf_path;
 	use_btf = vmlinux && !env.raw_tp;
-	if (load_progs(&open_opts, &use_btf, ldata, vmlinux) || attach_progs())
+	if (load_progs(&open_opts, &use_btf, &kp, vmlinux) || attach_progs())
 		goto cleanup;
 	if (env.verbose)
 		out_log("lw-trace: %s programs attached\n",
@@ -1048,7 +1077,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &real0);
 	signal(SIGINT, sig_handler);
 	signal(SIGTERM, sig_handler);
-	print_start(use_btf, ldata);
+	print_start(use_btf, &kp);
 
 	if (poll_events(rb))
 		goto cleanup;

@@ -3,8 +3,9 @@
  * lw-trace: what the BPF programs (lw_trace.bpf.c) and the front end
  * (lw_trace.c) share: the kinds of misuse, the event record sent through
  * the ring buffer and the keys and values of the tool's own maps.  The
- * kernel's own kinds (enum lw_misuse_kind, enum ldata_misuse_kind) are not
- * copied here: the BPF side takes them from the kernel's BTF.
+ * kernel's own kinds (enum lw_misuse_kind, enum ldata_misuse_kind, enum
+ * xmem_misuse_kind) are not copied here: the BPF side takes them from the
+ * kernel's BTF.
  */
 #ifndef __LW_TRACE_H
 #define __LW_TRACE_H
@@ -17,7 +18,8 @@
 /*
  * What lw-trace reports; the names are kind_names[] in lw_trace.c.  The
  * kernel's kinds map 1:1 onto those with the same name (cross_thread ...
- * window_damaged, ldata_<name>); the others are the tool's own.
+ * window_damaged, ldata_<name>, xmem_<name>); the others are the tool's
+ * own.
  */
 enum lwt_kind {
 	LWT_CROSS_THREAD = 1,	/* detach of another thread's attachment */
@@ -38,6 +40,10 @@ enum lwt_kind {
 	LWT_LDATA_MISALIGNED_FREE,
 	LWT_LDATA_DESTROY_LIVE,
 	LWT_LDATA_ALLOC_FAIL,
+	LWT_XMEM_TOUCH_REVOKED,	/* touch of a revoked (removed) mapping */
+	LWT_XMEM_TOUCH_GONE,	/* touch where the owner has no memory */
+	LWT_XMEM_UNMAP_UNATTACHED, /* XMEM_IOC_UNMAP of no mapping */
+	LWT_XMEM_OWNER_EXIT,	/* owner exited while others mapped it */
 	LWT_NR_KINDS
 };
 

@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -357,6 +358,177 @@ static void rdonly_write(void)
 	bad_access(true);
 }
 
+/* ===== Mappings of descriptors (CONFIG_XMEM_MAP) ===== */
+
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(bus_jmp, 1);
+}
+
+/* Read the byte at @p: true if that got SIGBUS. */
+static bool sigbus_at(char *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	bool bus = true;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (!sigsetjmp(bus_jmp, 1)) {
+		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
+		bus = false;
+	}
+	sigaction(SIGBUS, &old, NULL);
+	return bus;
+}
+
+/* An address-space descriptor of @len bytes of fresh memory, and @mem. */
+static int aspace(size_t len, char **mem)
+{
+	struct xmem_create c = { .size = sizeof(c),
+				 .flags = XMEM_CREATE_ASPACE | XMEM_CREATE_CLOEXEC,
+				 .length = len };
+	int fd;
+
+	*mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (*mem == MAP_FAILED)
+		fail("mmap", -errno);
+	c.addr = (uintptr_t)*mem;
+	fd = ioctl(dev, XMEM_IOC_CREATE, &c);
+	if (fd < 0)
+		fail("XMEM_IOC_CREATE", -errno);
+	return fd;
+}
+
+/* A touch where the owner (this process) has unmapped its memory. */
+static void touch_gone(void)
+{
+	char *mem, *m;
+	int fd = aspace(2 * PAGE, &mem);
+
+	m = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		fail("mmap of the descriptor", -errno);
+	CHECK(munmap(mem + PAGE, PAGE) ? -errno : 0, 0);
+	if (!sigbus_at(m + PAGE))
+		fail("a touch of an unmapped page of the owner got no SIGBUS",
+		     -EINVAL);
+	expect_event("xmem_touch_gone", tid(), ",\"addr\":\"0x%lx\",\"err\":-14",
+		     (unsigned long)(m + PAGE));
+	munmap(m, 2 * PAGE);
+	close(fd);
+}
+
+/* A touch after the owner revoked every mapping (xpmem_remove()). */
+static void touch_revoked(void)
+{
+	struct xmem_publish p = { .size = sizeof(p), .mode = 0600 };
+	char *mem, *m;
+	int fd = aspace(PAGE, &mem);
+
+	m = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		fail("mmap of the descriptor", -errno);
+	CHECK(ioctl(fd, XMEM_IOC_PUBLISH, &p) ? -errno : 0, 0);
+	CHECK(ioctl(fd, XMEM_IOC_UNPUBLISH, XMEM_UNPUBLISH_REVOKE) ? -errno : 0, 0);
+	if (!sigbus_at(m))
+		fail("a touch of a revoked mapping got no SIGBUS", -EINVAL);
+	expect_event("xmem_touch_revoked", tid(), ",\"addr\":\"0x%lx\",\"err\":-19",
+		     (unsigned long)m);
+	munmap(m, PAGE);
+	close(fd);
+}
+
+/* XMEM_IOC_UNMAP of memory that is no mapping of a descriptor. */
+static void unmap_unattached(void)
+{
+	struct xmem_unmap u = { .size = sizeof(u), .addr = (uintptr_t)buf };
+
+	buf = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		fail("mmap", -errno);
+	u.addr = (uintptr_t)buf;
+	CHECK(ioctl(dev, XMEM_IOC_UNMAP, &u) ? -errno : 0, -EINVAL);
+	expect_event("xmem_unmap_unattached", tid(),
+		     ",\"addr\":\"0x%lx\",\"err\":-22", (unsigned long)buf);
+}
+
+/*
+ * The owner of an address-space descriptor (a child) exits while this
+ * process maps it: reported in the owner, as it exits.
+ */
+static void owner_exit(void)
+{
+	int to_owner[2], from_owner[2], status, fd;
+	struct xmem_open o = { .size = sizeof(o) };
+	pid_t owner;
+	char c, *m;
+
+	if (pipe(to_owner) || pipe(from_owner))
+		fail("pipe", -errno);
+	fflush(stdout);
+	owner = fork();
+	if (owner < 0)
+		fail("fork", -errno);
+	if (!owner) {
+		struct xmem_publish p = { .size = sizeof(p), .mode = 0600 };
+		char *mem;
+		int own = aspace(PAGE, &mem);
+
+		if (ioctl(own, XMEM_IOC_PUBLISH, &p))
+			_exit(2);
+		if (write(from_owner[1], &p.id, sizeof(p.id)) != sizeof(p.id) ||
+		    read(to_owner[0], &c, 1) != 1)
+			_exit(3);
+		_exit(0);	/* with its memory mapped elsewhere */
+	}
+	if (read(from_owner[0], &o.id, sizeof(o.id)) != sizeof(o.id))
+		fail("the owner's id", -EIO);
+	fd = ioctl(dev, XMEM_IOC_OPEN, &o);
+	if (fd < 0)
+		fail("XMEM_IOC_OPEN", -errno);
+	m = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		fail("mmap of the opened descriptor", -errno);
+	if (write(to_owner[1], "x", 1) != 1 || waitpid(owner, &status, 0) != owner ||
+	    !WIFEXITED(status) || WEXITSTATUS(status))
+		fail("the owner did not exit cleanly", -EINVAL);
+	printf("expect {\"kind\":\"xmem_owner_exit\",\"pid\":%d,\"tid\":%d,\"mappings\":1}\n",
+	       owner, owner);
+	if (!sigbus_at(m))
+		fail("a touch after the owner's exit got no SIGBUS", -EINVAL);
+	expect_event("xmem_touch_gone", tid(), ",\"addr\":\"0x%lx\"",
+		     (unsigned long)m);
+	munmap(m, PAGE);
+	close(fd);
+}
+
+/* Mappings used correctly: mapped, touched, unmapped both ways. */
+static void clean_mappings(void)
+{
+	struct xmem_unmap u = { .size = sizeof(u) };
+	char *mem, *m;
+	int fd = aspace(4 * PAGE, &mem), i;
+
+	for (i = 0; i < 8; i++) {
+		m = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 fd, 0);
+		if (m == MAP_FAILED)
+			fail("mmap of the descriptor", -errno);
+		m[i * 100]++;
+		if (i & 1) {
+			CHECK(munmap(m, 4 * PAGE) ? -errno : 0, 0);
+		} else {
+			u.addr = (uintptr_t)m;
+			CHECK(ioctl(dev, XMEM_IOC_UNMAP, &u) ? -errno : 0, 0);
+		}
+	}
+	close(fd);
+	munmap(mem, 4 * PAGE);
+}
+
 /* Correct use of everything above: no report expected. */
 static void *clean_worker(void *arg)
 {
@@ -391,6 +563,7 @@ static void clean(void)
 		pthread_join(t[i], NULL);
 	CHECK(xmem_xmdetach(fd), 0);
 	close(fd);
+	clean_mappings();
 }
 
 static const struct {
@@ -410,6 +583,10 @@ static const struct {
 	{ "pool_init_invalid", pool_init_invalid },
 	{ "fault", fault_after_detach },
 	{ "rdonly_write", rdonly_write },
+	{ "xmem_touch_gone", touch_gone },
+	{ "xmem_touch_revoked", touch_revoked },
+	{ "xmem_unmap_unattached", unmap_unattached },
+	{ "xmem_owner_exit", owner_exit },
 };
 
 int main(int argc, char **argv)
