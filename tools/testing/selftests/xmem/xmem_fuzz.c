@@ -11,7 +11,10 @@
  * attached, touch attached memory (and memory that is not: the faults are
  * caught and counted), and try what a process may do to a window:
  * mprotect(), every madvise() advice, munmap(), mremap(), MAP_FIXED over it,
- * /proc/self/mem, process_vm_readv()/process_vm_writev() and O_DIRECT.
+ * /proc/self/mem, process_vm_readv()/process_vm_writev() and O_DIRECT.  They
+ * mmap() descriptors (and unmap them with munmap() or XMEM_IOC_UNMAP, or
+ * leave them to exit), publish them, open what any worker published, and
+ * unpublish and revoke them.
  *
  * Every run is seeded: each worker thread draws from its own generator,
  * seeded from the run's seed and its place, so a failure names the seed that
@@ -19,7 +22,8 @@
  *
  * The fuzzer checks what must hold whatever was done: an exact detach of
  * one's own attachment through an open descriptor succeeds, reading one's
- * own attachment never faults, errors are only the documented ones, every
+ * own attachment never faults, nor does a mapping of a pinned descriptor
+ * that is not revoked, errors are only the documented ones, every
  * worker ends (a hung one fails the run), and once all are gone no page is
  * left pinned and the unprivileged user has nothing left charged to its
  * RLIMIT_MEMLOCK.  The kernel's own checkers (KASAN, lockdep, the console
@@ -82,13 +86,13 @@
 enum {
 	ST_IOCTLS, ST_ACCEPTED, ST_FAULTS, ST_FORKS, ST_THREADS, ST_PASSED,
 	ST_TOUCHES, ST_VMOPS, ST_EXITS_ATTACHED, ST_CLOSED_ATTACHED,
-	ST_SURPRISES, ST_NR
+	ST_MAPS, ST_SURPRISES, ST_NR
 };
 
 static const char * const st_names[ST_NR] = {
 	"ioctls", "accepted", "faults", "forks", "threads", "fds_passed",
 	"touches", "vm_ops", "thread_exits_attached", "closed_attached",
-	"surprises",
+	"maps", "surprises",
 };
 
 struct shared {
@@ -97,6 +101,7 @@ struct shared {
 	atomic_int stop;
 	char surprise[256];		/* the first one, for the report */
 	atomic_int surprise_taken;
+	atomic_llong ids[32];		/* ids published, by any worker */
 };
 
 static struct shared *sh;
@@ -192,12 +197,12 @@ static bool done(void)
 /* The errors each ioctl may return; anything else is a surprise. */
 static const int ok_errnos[] = {
 	EINVAL, E2BIG, EFAULT, ENOMEM, EBUSY, EEXIST, ENODEV, EACCES, EIO,
-	ENOTTY, EBADF, EINTR, EPERM, EMFILE, ENFILE,
+	ENOTTY, EBADF, EINTR, EPERM, EMFILE, ENFILE, ENOENT,
 };
 
-static long xioctl(int fd, unsigned long cmd, void *arg, const char *what)
+/* Count the result @ret (0 or -errno) of a call; a surprise if not known. */
+static long counted(long ret, const char *what)
 {
-	long ret = ioctl(fd, cmd, arg) < 0 ? -errno : 0;
 	size_t i;
 
 	count(ST_IOCTLS, 1);
@@ -212,6 +217,11 @@ static long xioctl(int fd, unsigned long cmd, void *arg, const char *what)
 			return ret;
 	surprise("%s: unexpected error %ld", what, ret);
 	return ret;
+}
+
+static long xioctl(int fd, unsigned long cmd, void *arg, const char *what)
+{
+	return counted(ioctl(fd, cmd, arg) < 0 ? -errno : 0, what);
 }
 
 /* An ioctl argument: the struct's own size, or a wrong one. */
@@ -508,8 +518,12 @@ static void op_info(struct thread *t)
 	in->size = size;
 	if (chance(r, 5))
 		in->flags = 1U << below(r, 32);
-	if (chance(r, 5))
-		in->__reserved[below(r, 2)] = 1;
+	if (chance(r, 5)) {
+		if (chance(r, 50))
+			in->__reserved = 1;
+		else
+			in->id = 1 + below(r, 1000);
+	}
 	xioctl(pick_fd(r, &slot, &gen), XMEM_IOC_INFO, in, "INFO");
 }
 
@@ -647,18 +661,151 @@ static void op_vm(struct thread *t)
 	}
 }
 
-/* A descriptor's file cannot be mapped. */
+/*
+ * mmap() of a descriptor: a process-wide attachment of its pinned pages,
+ * touched (never a fault), then unmapped with munmap() or XMEM_IOC_UNMAP,
+ * or left for the process's exit.  Private mappings, ranges past the
+ * descriptor and writable mappings of read-only ones are refused.
+ */
 static void op_mmap_fd(struct thread *t)
 {
-	int slot, fd;
+	struct rng *r = &t->rng;
+	size_t dlen = 0, pages, off, len, i;
+	int slot, fd, prot, flags;
+	struct xmem_info info;
 	unsigned int gen;
-	void *p;
+	unsigned char *p;
+	bool pinned;
 
-	fd = pick_fd(&t->rng, &slot, &gen);
-	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
-	if (p != MAP_FAILED && slot >= 0) {
-		surprise("mmap() of a descriptor file succeeded");
-		munmap(p, PAGE);
+	fd = pick_fd(r, &slot, &gen);
+	if (slot >= 0) {
+		pthread_mutex_lock(&w.lock);
+		dlen = w.slots[slot].length;
+		pthread_mutex_unlock(&w.lock);
+	}
+	/* The pages it spans: one more if it starts inside a page. */
+	pages = dlen ? dlen / PAGE + 2 : 2;
+	off = below(r, pages);
+	len = 1 + below(r, pages - off);
+	prot = PROT_READ | (chance(r, 40) ? PROT_WRITE : 0);
+	flags = chance(r, 10) ? MAP_PRIVATE : MAP_SHARED;
+	/* Our own fd for it: another thread may close and reuse @fd. */
+	fd = fd >= 0 ? dup(fd) : fd;
+	pinned = fd >= 0 && !xmem_info(fd, &info) &&
+		 !(info.flags & XMEM_INFO_ASPACE);
+	p = mmap(NULL, len * PAGE, prot, flags, fd, off * PAGE);
+	count(ST_IOCTLS, 1);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		if (e < 64)
+			atomic_fetch_add(&sh->errnos[e], 1);
+		if (e != EINVAL && e != EACCES && e != ENODEV && e != EBADF &&
+		    e != ENOMEM && e != EOVERFLOW)
+			surprise("mmap() of a descriptor: unexpected error %d",
+				 -e);
+		return;
+	}
+	count(ST_ACCEPTED, 1);
+	count(ST_MAPS, 1);
+	if (flags == MAP_PRIVATE)
+		surprise("MAP_PRIVATE of a descriptor file succeeded");
+	/*
+	 * A pinned descriptor's mapping faults only once it is revoked (by
+	 * its owner, maybe the peer worker, at any time); an address-space
+	 * one (a CREATE with a random flag) also where its owner's memory is
+	 * read-only or absent.
+	 */
+	for (i = 0; i < len; i += 1 + below(r, 4)) {
+		bool write = (prot & PROT_WRITE) && chance(r, 50);
+
+		if (!touch_counted(p + i * PAGE + below(r, PAGE), write) &&
+		    pinned && !xmem_info(fd, &info) &&
+		    !(info.flags & XMEM_INFO_REVOKED))
+			surprise("fault touching a mapping of a descriptor at %p",
+				 p + i * PAGE);
+	}
+	close(fd);
+	switch (below(r, 10)) {
+	case 0:
+		break;		/* the process's exit unmaps it */
+	case 1:
+	case 2:
+	case 3: {
+		struct xmem_unmap u = { .size = sizeof(u),
+					.addr = (uintptr_t)p };
+
+		if (xioctl(w.dev, XMEM_IOC_UNMAP, &u, "UNMAP"))
+			surprise("XMEM_IOC_UNMAP of a mapping failed");
+		break;
+	}
+	default:
+		munmap(p, len * PAGE);
+	}
+}
+
+/*
+ * Names: publish a descriptor (any mode, sometimes a bad one), open an id
+ * some worker published (or one nobody did) read-only or read-write, take
+ * a name away, sometimes revoking every mapping of the descriptor.
+ */
+static void op_name(struct thread *t)
+{
+	struct rng *r = &t->rng;
+	unsigned int gen;
+	struct argbuf a;
+	uint32_t size;
+	int slot, fd;
+
+	fd = pick_fd(r, &slot, &gen);
+	switch (below(r, 4)) {
+	case 0: {
+		struct xmem_publish *p = arg_prepare(r, &a, &size, sizeof(*p));
+
+		p->size = size;
+		p->mode = below(r, 01000) | (chance(r, 3) ? 01000 : 0);
+		if (chance(r, 3))
+			p->flags = 1U << below(r, 32);
+		if (chance(r, 3))
+			p->__reserved = 1;
+		if (!xioctl(fd, XMEM_IOC_PUBLISH, p, "PUBLISH"))
+			atomic_store(&sh->ids[below(r, ARRAY_SIZE(sh->ids))],
+				     p->id);
+		break;
+	}
+	case 1:
+	case 2: {
+		struct xmem_open *o = arg_prepare(r, &a, &size, sizeof(*o));
+		struct xmem_info info;
+		int got;
+
+		o->size = size;
+		o->flags = (chance(r, 50) ? XMEM_OPEN_WRITE : 0) |
+			   (chance(r, 50) ? XMEM_OPEN_CLOEXEC : 0) |
+			   (chance(r, 3) ? 1U << below(r, 32) : 0);
+		o->id = chance(r, 90) ?
+			atomic_load(&sh->ids[below(r, ARRAY_SIZE(sh->ids))]) :
+			next(r);
+		got = ioctl(w.dev, XMEM_IOC_OPEN, o);
+		if (counted(got < 0 ? -errno : 0, "OPEN"))
+			break;
+		if (xmem_info(got, &info)) {
+			surprise("INFO of a file XMEM_IOC_OPEN made failed");
+			close(got);
+			break;
+		}
+		if (!(info.flags & XMEM_INFO_OPENED))
+			surprise("a file XMEM_IOC_OPEN made is not marked opened");
+		slot_put(got, info.length);
+		break;
+	}
+	default:
+		xioctl(fd, XMEM_IOC_UNPUBLISH,
+		       (void *)(uintptr_t)(chance(r, 30) ? XMEM_UNPUBLISH_REVOKE :
+					   chance(r, 5) ? 1U << below(r, 32) : 0),
+		       "UNPUBLISH");
 	}
 }
 
@@ -732,9 +879,11 @@ static void run_ops(struct thread *t, int nops)
 			op_vm(t);
 		else if (pick < 860)
 			op_pool_init(t);
-		else if (pick < 865)
+		else if (pick < 880)
 			op_mmap_fd(t);
-		else if (pick < 867)
+		else if (pick < 900)
+			op_name(t);
+		else if (pick < 902)
 			op_fork(t);
 		else
 			op_attach(t);

@@ -18,6 +18,13 @@
  *               flush that makes the range reusable has run (the
  *               descriptor's xmdetach, or the window's wrap), a read from
  *               the other CPU must fault: it must never reach the pages
+ *   coherence   an owner changes the pages of an address-space descriptor
+ *               (writes, replaces pages with mremap(), mprotect()s them,
+ *               forks children that write their copy-on-write copies) while
+ *               threads of two other processes read them through mappings
+ *               of the published descriptor: a read never finds older data
+ *               than the owner had published before it started, nor a
+ *               child's copy
  *
  * make torture runs it in the guest under memory pressure (stress-ng) and
  * CPU hotplug (harness/guest/torture.sh).  The run fails on a check that
@@ -47,11 +54,15 @@
 #define DESC_PAGES	16
 #define POOL		(32 * PAGE)
 #define MEMLOCK		(128 * PAGE)
+#define MAX_THREADS	16
 
-enum scenario { CHURN, CHURN_NOBODY, FORKEXEC, LASTCLOSE, STALE, NR_SCEN };
+enum scenario {
+	CHURN, CHURN_NOBODY, FORKEXEC, LASTCLOSE, STALE, COHERENCE, NR_SCEN
+};
 
 static const char * const scen_names[NR_SCEN] = {
 	"churn", "churn_unprivileged", "forkexec", "lastclose", "stale",
+	"coherence",
 };
 
 /* Figures and the first failure of each scenario, shared by all processes. */
@@ -511,6 +522,203 @@ static int stale_main(void)
 	return 0;
 }
 
+/* ===== coherence ===== */
+
+#define COH_PAGES	16
+#define COH_READERS	2
+#define CHILD_MARK	(~0ULL)
+
+/* What the owner publishes, in memory shared with the readers. */
+struct coherence {
+	atomic_llong id;		/* the published descriptor, 0 before */
+	atomic_ullong latest;		/* the newest generation written */
+	atomic_ullong gen[COH_PAGES];	/* each page's, once it is there */
+	atomic_int owner_done;
+};
+
+/* Read the u64 at @p, as touch() does: false if that faulted. */
+static bool read_u64(uint64_t *p, uint64_t *v)
+{
+	if (sigsetjmp(touch_jmp, 1)) {
+		atomic_fetch_add(&touch_faults, 1);
+		return false;
+	}
+	__atomic_store_n(&touch_armed, 1, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	*v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&touch_armed, 0, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* Page @k of the owner now holds generation @g (written before @k's). */
+static void coh_publish(struct coherence *c, int k, uint64_t g)
+{
+	atomic_store(&c->gen[k], g);
+}
+
+static int coherence_owner(struct coherence *c)
+{
+	unsigned char *buf, *tmp;
+	struct xmem_publish p = { .size = sizeof(p), .mode = 0600 };
+	struct xmem_create cr = { .size = sizeof(cr),
+				  .flags = XMEM_CREATE_ASPACE };
+	struct rng r;
+	uint64_t g = 1;
+	int dev = xmem_open(), fd, k;
+
+	rng_seed(&r, seed, COHERENCE);
+	buf = mmap(NULL, COH_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (dev < 0 || buf == MAP_FAILED)
+		return 3;
+	atomic_store(&c->latest, g);
+	for (k = 0; k < COH_PAGES; k++) {
+		*(uint64_t *)(buf + k * PAGE) = g;
+		coh_publish(c, k, g);
+	}
+	cr.addr = (uintptr_t)buf;
+	cr.length = COH_PAGES * PAGE;
+	fd = ioctl(dev, XMEM_IOC_CREATE, &cr);
+	if (fd < 0 || ioctl(fd, XMEM_IOC_PUBLISH, &p)) {
+		fail(COHERENCE, "create or publish: %s", strerror(errno));
+		return 0;
+	}
+	atomic_store(&c->id, p.id);
+	while (!over()) {
+		unsigned char *page;
+		int op = rng_below(&r, 10);
+		pid_t kid;
+
+		k = rng_below(&r, COH_PAGES);
+		page = buf + k * PAGE;
+		atomic_store(&c->latest, ++g);
+		if (op < 6) {
+			__atomic_store_n((uint64_t *)page, g, __ATOMIC_RELEASE);
+		} else if (op < 8) {
+			/* A new page, already written, in the old one's place. */
+			tmp = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (tmp == MAP_FAILED)
+				continue;
+			*(uint64_t *)tmp = g;
+			if (mremap(tmp, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
+				   page) != page) {
+				fail(COHERENCE, "mremap: %s", strerror(errno));
+				break;
+			}
+		} else if (op < 9) {
+			/* Copy-on-write: the child's copy is never seen. */
+			kid = fork();
+			if (!kid) {
+				__atomic_store_n((uint64_t *)page, CHILD_MARK,
+						 __ATOMIC_RELEASE);
+				_exit(0);
+			}
+			__atomic_store_n((uint64_t *)page, g, __ATOMIC_RELEASE);
+			waitpid(kid, NULL, 0);
+		} else {
+			mprotect(page, PAGE, PROT_READ);
+			mprotect(page, PAGE, PROT_READ | PROT_WRITE);
+			__atomic_store_n((uint64_t *)page, g, __ATOMIC_RELEASE);
+		}
+		coh_publish(c, k, g);
+		atomic_fetch_add(&st[COHERENCE].rounds, 1);
+	}
+	atomic_store(&c->owner_done, 1);
+	close(fd);
+	return 0;
+}
+
+struct coh_reader {
+	struct coherence *c;
+	unsigned char *m;
+	uint64_t seed;
+};
+
+static void *coherence_thread(void *arg)
+{
+	struct coh_reader *cr = arg;
+	struct coherence *c = cr->c;
+	struct rng r;
+
+	rng_seed(&r, cr->seed, (uintptr_t)pthread_self());
+	while (!over() && !atomic_load(&c->owner_done)) {
+		int k = rng_below(&r, COH_PAGES);
+		uint64_t g0 = atomic_load(&c->gen[k]), v, g1;
+
+		if (!read_u64((uint64_t *)(cr->m + k * PAGE), &v)) {
+			atomic_fetch_add(&st[COHERENCE].faults, 1);
+			continue;
+		}
+		g1 = atomic_load(&c->latest);
+		if (v == CHILD_MARK)
+			fail(COHERENCE, "page %d: read a forked child's copy", k);
+		else if (v < g0)
+			fail(COHERENCE, "page %d: generation %llu read, %llu published before",
+			     k, (unsigned long long)v, (unsigned long long)g0);
+		else if (v > g1)
+			fail(COHERENCE, "page %d: read generation %llu, newer than any (%llu)",
+			     k, (unsigned long long)v, (unsigned long long)g1);
+	}
+	return NULL;
+}
+
+static int coherence_reader(struct coherence *c, int n)
+{
+	struct xmem_open o = { .size = sizeof(o) };
+	struct coh_reader cr = { .c = c, .seed = seed + n };
+	int t = nthreads < MAX_THREADS ? nthreads : MAX_THREADS;
+	int dev = xmem_open(), fd, i;
+	pthread_t th[MAX_THREADS];
+
+	touch_setup();
+	while (!(o.id = atomic_load(&c->id)) && !over())
+		usleep(1000);
+	fd = ioctl(dev, XMEM_IOC_OPEN, &o);
+	if (fd < 0) {
+		fail(COHERENCE, "XMEM_IOC_OPEN: %s", strerror(errno));
+		return 0;
+	}
+	cr.m = mmap(NULL, COH_PAGES * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	if (cr.m == MAP_FAILED) {
+		fail(COHERENCE, "mmap of the descriptor: %s", strerror(errno));
+		return 0;
+	}
+	for (i = 0; i < t; i++)
+		pthread_create(&th[i], NULL, coherence_thread, &cr);
+	for (i = 0; i < t; i++)
+		pthread_join(th[i], NULL);
+	munmap(cr.m, COH_PAGES * PAGE);
+	close(fd);
+	return 0;
+}
+
+static int coherence_main(void)
+{
+	struct coherence *c = mmap(NULL, sizeof(*c), PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t readers[COH_READERS];
+	int i, status, ret;
+
+	if (c == MAP_FAILED)
+		return 3;
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < COH_READERS; i++) {
+		readers[i] = fork();
+		if (!readers[i])
+			_exit(coherence_reader(c, i));
+	}
+	ret = coherence_owner(c);
+	atomic_store(&c->owner_done, 1);
+	for (i = 0; i < COH_READERS; i++) {
+		waitpid(readers[i], &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			fail(COHERENCE, "a reader ended with %#x", status);
+	}
+	return ret;
+}
+
 /* ===== main ===== */
 
 static int run(enum scenario s)
@@ -525,6 +733,8 @@ static int run(enum scenario s)
 		return lastclose_main();
 	case STALE:
 		return stale_main();
+	case COHERENCE:
+		return coherence_main();
 	default:
 		return 2;
 	}
