@@ -36,6 +36,16 @@ stop_trace() {	# stop_trace RUN: SIGINT, its exit status and output
 	sed "s/^/### ERR $run /" "$W/$run.err"
 }
 
+await_end() {	# await_end RUN: until the run ends by itself (60 s at most)
+	pid=$(cat "$W/$1.pid")
+	i=0
+	while [ $i -lt 300 ] && [ -e "/proc/$pid" ] &&
+	      [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+}
+
 scenario() {	# scenario RUN PROG NAME
 	echo "### SCENARIO $1 $2 $3"
 	"$2" "$3" &
@@ -96,11 +106,11 @@ stop_trace failclean
 # 7. Ending by itself: -d, and [interval] [count] summaries.
 start_trace duration -j -d 2
 scenario duration lw-misuse clean
-sleep 3
+await_end duration
 stop_trace duration
 start_trace periodic -j 1 2
 scenario periodic lw-misuse clean
-sleep 3
+await_end periodic
 stop_trace periodic
 
 # 8. Not root: a clear error, status 2.
