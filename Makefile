@@ -222,7 +222,8 @@ $(addprefix bench-,$(BENCH_ARMS)): bench-%: bench-build
 
 # The main job: build the patched kernel, boot it under QEMU, and run the
 # sharing workload (harness/guest/demo.sh: xmem-producer and xmem-consumer
-# through /dev/xmem, then misuse under lw-trace), showing what it does;
+# through /dev/xmem, xpmem-share through libxpmem, then misuse under
+# lw-trace), showing what it does;
 # fails if the workload or the console does.  Each stage is timed.
 run:
 	@$(if $(FRESH),$(SUBMAKE) fresh)
