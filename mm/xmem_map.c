@@ -733,17 +733,14 @@ static vm_fault_t xmem_map_pfn_mkwrite(struct vm_fault *vmf)
 	return ret;
 }
 
-/* Copy @len bytes at @off of @page to or from @buf. */
+/* Copy @len bytes at @off of @page from @buf (@write) or to it. */
 static void xmem_map_copy_page(struct page *page, unsigned long off,
 			       void *buf, int len, bool write)
 {
-	char *kaddr = kmap_local_page(page);
-
 	if (write)
-		memcpy(kaddr + off, buf, len);
+		memcpy_to_page(page, off, buf, len);
 	else
-		memcpy(buf, kaddr + off, len);
-	kunmap_local(kaddr);
+		memcpy_from_page(buf, page, off, len);
 }
 
 /*
