@@ -117,6 +117,7 @@ help:
 	@echo 'make check    checkpatch --strict, kernel-doc, Sphinx, sparse and W=1 on new code, git am check'
 	@echo 'make check-bisect  build and checkpatch every patch of the series on its own'
 	@echo 'make bench    benchmarks ($(BENCH_ARMS)) on a production kernel; tables in $(RESULTS)/bench.txt'
+	@echo 'make ucx      Debian'"'"'s UCX built against tools/xpmem; ucx_perftest over xpmem and cma in the test kernel'
 	@echo 'make clean    drop results and series; distclean: the whole $(BUILD)'
 	@echo 'Variables: BUILD=$(BUILD) KSRC=<6.12.y tree> JOBS=$(JOBS) QEMU_ACCEL=$(QEMU_ACCEL)'
 
@@ -205,6 +206,28 @@ fuzz torture: kunit-build
 	grep -E '^(# |(not )?ok )' $(E2E_OUT)-$@/guest.txt; \
 	echo "$@: $$(grep -c '^ok' $(RESULTS)/$@.result) passed, $$(grep -c '^not ok' $(RESULTS)/$@.result) failed"; \
 	grep '^not ok' $(RESULTS)/$@.result; \
+	exit $$rc
+
+# A real XPMEM client: Debian's ucx source package (apt-get source, with
+# a deb-src entry added when there is none) configured --with-xpmem= the
+# library as tools/xpmem installs it (harness/ucx-build.sh); then the test
+# kernel boots with UCX in the initramfs (harness/ucx-files.sh) and
+# harness/guest/ucx.sh runs ucx_info -d and ucx_perftest between two
+# processes over UCX_TLS=xpmem and over cma, Linux's copy path, as the
+# baseline.  Not part of `make test`: UCX takes about 10 minutes to build.
+UCX_OUT := $(WORK)/ucx
+ucx: kunit-build
+	@$(REPO)/harness/deps.sh ucx
+	@mkdir -p $(RESULTS) $(E2E_OUT)-ucx $(UCX_OUT)/xpmem-obj
+	@rm -f $(RESULTS)/ucx.result
+	$(MAKE) -s -C $(TREE) O=$(KOBJ) ARCH=x86_64 headers_install
+	$(MAKE) -s -C $(TREE)/tools/xpmem OUTPUT=$(UCX_OUT)/xpmem-obj \
+		KHDR_INCLUDES='-isystem $(KOBJ)/usr/include' install PREFIX=$(UCX_OUT)/xpmem
+	$(REPO)/harness/ucx-build.sh $(UCX_OUT)/xpmem $(UCX_OUT)/src $(UCX_OUT)
+	@set +e; E2E_UCX=$(UCX_OUT) $(E2E) ucx $(KOBJ) $(TREE) $(E2E_OUT)-ucx $(RESULTS)/ucx.result; \
+	rc=$$?; grep -E '^(# |(not )?ok )' $(E2E_OUT)-ucx/guest.txt; \
+	echo "ucx: $$(grep -c '^ok' $(RESULTS)/ucx.result) passed, $$(grep -c '^not ok' $(RESULTS)/ucx.result) failed"; \
+	grep '^not ok' $(RESULTS)/ucx.result; \
 	exit $$rc
 
 bench: tree

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Install the Debian packages the build and tests need, when missing.
+# Install the Debian packages the build and tests need, when missing;
+# with the argument "ucx", those that building UCX needs (make ucx).
 # Idempotent and quick when everything is there; uses sudo when not root.
 set -euo pipefail
 
@@ -38,6 +39,17 @@ declare -A need=(
 	[bpftool]=/usr/sbin/bpftool
 	[stress-ng]=/usr/bin/stress-ng
 )
+
+# make ucx: UCX's source package is built with autotools (autogen.sh).
+if [ "${1:-}" = ucx ]; then
+	need=(
+		[autoconf]=/usr/bin/autoconf
+		[automake]=/usr/bin/automake
+		[libtool]=/usr/bin/libtoolize
+		[pkg-config]=/usr/bin/pkg-config
+		[g++]=/usr/bin/g++
+	)
+fi
 
 missing=()
 for pkg in "${!need[@]}"; do

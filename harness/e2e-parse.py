@@ -29,8 +29,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lw_trace_check  # noqa: E402
 
-# Modes whose programs print TAP: the suites, the fuzzer, the torture run.
-TAP_MODES = ("test", "fuzz", "torture")
+# Modes whose programs print TAP: the suites, the fuzzer, the torture run,
+# UCX's run.
+TAP_MODES = ("test", "fuzz", "torture", "ucx")
 TAP = re.compile(r"^(not )?ok (\d+) (.*?)(?:\s+#\s*(SKIP|TODO)\b(.*))?$")
 PLAN = re.compile(r"^1\.\.(\d+)")
 

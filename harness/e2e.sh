@@ -21,6 +21,8 @@
 #   MODE fuzz   run xmem_fuzz (E2E_FUZZ_ARGS), results as for test
 #   MODE torture  run xmem_torture under memory pressure and CPU hotplug
 #               (harness/guest/torture.sh, E2E_TORTURE_ARGS: seconds first)
+#   MODE ucx    run harness/guest/ucx.sh with the UCX that
+#               harness/ucx-build.sh built in E2E_UCX (make ucx)
 # The test mode runs short, fixed-seed passes of both.
 # Environment: QEMU_ARGS (machine, memory, NUMA), E2E_TIMEOUT (seconds,
 # default 900), E2E_BENCH_ARGS (arguments of xmem_bench), E2E_FUZZ_ARGS,
@@ -43,11 +45,11 @@ fail() {	# fail MESSAGE: a failed run, with its reason in the results
 	exit 1
 }
 
-case "$mode" in test|demo|bench|lwbench|fuzz|torture) ;; *) echo "e2e: unknown mode $mode" >&2; exit 2 ;; esac
+case "$mode" in test|demo|bench|lwbench|fuzz|torture|ucx) ;; *) echo "e2e: unknown mode $mode" >&2; exit 2 ;; esac
 [ -f "$bzimage" ] || fail "no kernel at $bzimage (build it first)"
 why=$("$repo/harness/kernel-fresh.sh" "$kobj" "$tree" 2>&1) || fail "$why"
 rm -rf "$root" "$out/console.log" "$out/guest.log"
-mkdir -p "$root"/{bin,e2e/tests,e2e/fuzz,e2e/torture,proc,sys,dev,tmp,run} ||
+mkdir -p "$root"/{bin,e2e/tests,e2e/fuzz,e2e/torture,e2e/ucx,proc,sys,dev,tmp,run} ||
 	fail "cannot create $root"
 
 # The exported headers of the patched tree, as a user program sees them.
@@ -112,6 +114,24 @@ cp "$g/torture.sh" "$root/bin/torture.sh" &&
 printf '#!/bin/sh\nexec torture.sh %s\n' "${E2E_TORTURE_ARGS:-25 -s 20261130}" \
 	> "$root/e2e/$([ "$mode" = torture ] && echo torture || echo tests)/xmem_torture" &&
 chmod +x "$root"/e2e/*/xmem_* "$root/bin/torture.sh" || fail "cannot write the fuzz and torture runs"
+# UCX, its modules and what they load, at their host paths; the guest
+# script finds ucx_info and ucx_perftest through /e2e/ucx-prefix.
+if [ "$mode" = ucx ]; then
+	[ -n "${E2E_UCX:-}" ] || fail "E2E_UCX must name the build of harness/ucx-build.sh"
+	"$repo/harness/ucx-files.sh" "$E2E_UCX" "$root" > /dev/null 2> "$out/ucx-files.log" ||
+		{ cat "$out/ucx-files.log" >&2; fail "cannot copy UCX into the initramfs"; }
+	# ucx-check (harness/ucx-check.c): the bytes UCX moved, verified.
+	up=$(realpath "$E2E_UCX/prefix")
+	if ! gcc -O2 -Wall -Wextra -I"$up/include" "$repo/harness/ucx-check.c" \
+		-o "$root/bin/ucx-check" -L"$up/lib" -lucp -lucs -Wl,-rpath,"$up/lib" \
+		> "$out/cc.log" 2>&1 || [ -s "$out/cc.log" ]; then
+		cat "$out/cc.log" >&2
+		fail "cannot build harness/ucx-check.c without warnings"
+	fi
+	echo "$up" > "$root/e2e/ucx-prefix" &&
+	cp "$g/ucx.sh" "$root/e2e/ucx/ucx" && chmod +x "$root/e2e/ucx/ucx" ||
+		fail "cannot write the UCX run"
+fi
 # stress-ng and the libraries it is linked with, for the memory pressure.
 if [ "$mode" = test ] || [ "$mode" = torture ]; then
 	for f in /usr/bin/stress-ng $(ldd /usr/bin/stress-ng 2>/dev/null | grep -o '/[^ ]*'); do
