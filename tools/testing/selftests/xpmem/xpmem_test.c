@@ -26,8 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -829,6 +831,101 @@ TEST(many_attachers_and_threads)
 	EXPECT_EQ(pins, pins_outstanding());
 	/* Page tables of the exited attachers are freed (some slack). */
 	EXPECT_LE(page_tables_kb(), pt + 64);
+}
+
+/* ===== Who else reaches an attachment ===== */
+
+/*
+ * GUP refuses these mappings, so process_vm_readv() and process_vm_writev()
+ * of them fail with EFAULT, as on XPMEM; /proc/PID/mem and ptrace go
+ * through the mapping's ->access(): they read the owner's memory (pages
+ * never touched through the mapping included) and write it only through
+ * an attachment that may write, FOLL_FORCE or not.
+ */
+TEST(foreign_access)
+{
+	size_t len = 2 * PAGE;
+	unsigned char *buf = anon(len), *rw, *ro, c = 0;
+	struct iovec local = { .iov_base = &c, .iov_len = 1 }, remote;
+	xpmem_segid_t segid;
+	xpmem_apid_t rwid, roid;
+	int fd, sv[2], status;
+	uintptr_t at;
+	long word;
+	pid_t kid;
+
+	ASSERT_NE(NULL, buf);
+	fill(buf, len, 0x41);
+	segid = xpmem_make(buf, len, XPMEM_PERMIT_MODE, MODE);
+	rwid = xpmem_get(segid, XPMEM_RDWR, XPMEM_PERMIT_MODE, NULL);
+	roid = xpmem_get(segid, XPMEM_RDONLY, XPMEM_PERMIT_MODE, NULL);
+	rw = xpmem_attach((struct xpmem_addr){ .apid = rwid }, len, NULL);
+	ro = xpmem_attach((struct xpmem_addr){ .apid = roid }, len, NULL);
+	ASSERT_NE(FAILED, (void *)rw);
+	ASSERT_NE(FAILED, (void *)ro);
+
+	/* process_vm_*(): GUP, refused. */
+	remote = (struct iovec){ .iov_base = rw + 5, .iov_len = 1 };
+	EXPECT_EQ(-1, process_vm_readv(getpid(), &local, 1, &remote, 1, 0));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, process_vm_writev(getpid(), &local, 1, &remote, 1, 0));
+	EXPECT_EQ(EFAULT, errno);
+
+	/* /proc/self/mem: ->access(). */
+	fd = open("/proc/self/mem", O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(1, pread(fd, &c, 1, (uintptr_t)(rw + PAGE + 3)));
+	EXPECT_EQ(seed_at(0x41, PAGE + 3), c);
+	c = 0x99;
+	EXPECT_EQ(1, pwrite(fd, &c, 1, (uintptr_t)(rw + 7)));
+	EXPECT_EQ(0x99, buf[7]);
+	/* Not through the read-only attachment, though the write is forced. */
+	EXPECT_EQ(-1, pwrite(fd, &c, 1, (uintptr_t)(ro + 8)));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_EQ(seed_at(0x41, 8), buf[8]);
+	EXPECT_EQ(1, pread(fd, &c, 1, (uintptr_t)(ro + 8)));
+	EXPECT_EQ(seed_at(0x41, 8), c);
+	close(fd);
+
+	/*
+	 * ptrace: a child attaches the segment itself (the apid is an fd it
+	 * inherited, the attachment is not), says where, and stops.
+	 */
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	kid = fork();
+	ASSERT_LE(0, kid);
+	if (!kid) {
+		unsigned char *m = xpmem_attach((struct xpmem_addr){ .apid = rwid },
+						len, NULL);
+
+		at = (uintptr_t)m;
+		if (m == FAILED || ptrace(PTRACE_TRACEME, 0, NULL, NULL) ||
+		    write(sv[1], &at, sizeof(at)) != sizeof(at))
+			_exit(1);
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	ASSERT_EQ(sizeof(at), read(sv[0], &at, sizeof(at)));
+	ASSERT_EQ(kid, waitpid(kid, &status, 0));
+	ASSERT_TRUE(WIFSTOPPED(status));
+	errno = 0;
+	word = ptrace(PTRACE_PEEKDATA, kid, (void *)(at + PAGE), NULL);
+	EXPECT_EQ(0, errno);
+	EXPECT_EQ(0, memcmp(&word, buf + PAGE, sizeof(word)));
+	word = 0x0123456789abcdefL;
+	EXPECT_EQ(0, ptrace(PTRACE_POKEDATA, kid, (void *)(at + 16), (void *)word));
+	EXPECT_EQ(0, memcmp(&word, buf + 16, sizeof(word)));
+	kill(kid, SIGKILL);
+	waitpid(kid, &status, 0);
+	close(sv[0]);
+	close(sv[1]);
+
+	EXPECT_EQ(0, xpmem_detach(rw));
+	EXPECT_EQ(0, xpmem_detach(ro));
+	EXPECT_EQ(0, xpmem_release(rwid));
+	EXPECT_EQ(0, xpmem_release(roid));
+	EXPECT_EQ(0, xpmem_remove(segid));
+	munmap(buf, len);
 }
 
 /* ===== Every error ===== */
