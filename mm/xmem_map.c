@@ -74,7 +74,9 @@
  *   a reader may still take the lock past it, so the wait need not sleep,
  *   and a retried fault never reschedules on its own; without it the
  *   attacher spins while the owner's readers wait for its CPU (a
- *   stop_machine() under CPU hotplug never completed).
+ *   stop_machine() under CPU hotplug never completed).  A fault that
+ *   cannot drop the attacher's lock (fixup_user_fault()) never waits with
+ *   it held: it installs nothing, and the access faults again.
  * - An invalidation that cannot sleep (the OOM reaper) is refused: the
  *   descriptor's mapping cannot be zapped without i_mmap_rwsem.
  *
@@ -95,7 +97,9 @@
 #include <linux/slab.h>
 #include <linux/xmem.h>
 #include <kunit/visibility.h>
+#include <asm/tlb.h>
 
+#include "internal.h"
 #include "xmem_internal.h"
 
 #define CREATE_TRACE_POINTS
@@ -145,54 +149,23 @@ static const struct vm_operations_struct xmem_map_vm_ops;
 
 /*
  * Clear the special PTEs of [@start, @end) of @vma, a mapping of a
- * descriptor, and flush them from every TLB.  unmap_mapping_range() would
- * also run the attacher's own MMU notifiers, from inside the owner's
- * invalidation: notifiers must not nest (two processes that map each other
- * would recurse, and lockdep says so).  Nothing needs them here: nothing
- * maps pages through a mapping of a descriptor (hmm_range_fault() and GUP
- * refuse VM_PFNMAP).  The caller holds the mapping's i_mmap_rwsem, so the
- * VMA and its page tables stay.
+ * descriptor, and flush them from every TLB before returning: the walk and
+ * the batched flush of a zap (unmap_page_range(), rescheduling between
+ * page tables), without what zap_page_range_single() adds around it, the
+ * attacher's own MMU notifiers, which must not run from inside the
+ * owner's invalidation: notifiers must not nest (two processes that map
+ * each other would recurse, and lockdep says so).  The caller holds the
+ * mapping's i_mmap_rwsem, so the VMA and its page tables stay, as for
+ * unmap_mapping_range().
  */
 static void xmem_map_zap_range(struct vm_area_struct *vma, unsigned long start,
 			       unsigned long end)
 {
-	struct mm_struct *mm = vma->vm_mm;
-	unsigned long addr, next;
-	bool cleared = false;
+	struct mmu_gather tlb;
 
-	for (addr = start; addr < end; addr = next) {
-		spinlock_t *ptl;	/* the PTE table's */
-		pte_t *ptep, *pte;
-		unsigned long a;
-		pgd_t *pgd;
-		p4d_t *p4d;
-		pud_t *pud;
-		pmd_t *pmd;
-
-		next = pmd_addr_end(addr, end);
-		pgd = pgd_offset(mm, addr);
-		if (pgd_none(*pgd) || pgd_bad(*pgd))
-			continue;
-		p4d = p4d_offset(pgd, addr);
-		if (p4d_none(*p4d) || p4d_bad(*p4d))
-			continue;
-		pud = pud_offset(p4d, addr);
-		if (pud_none(*pud) || pud_bad(*pud))
-			continue;
-		pmd = pmd_offset(pud, addr);
-		ptep = pte_offset_map_lock(mm, pmd, addr, &ptl);
-		if (!ptep)
-			continue;
-		for (a = addr, pte = ptep; a < next; a += PAGE_SIZE, pte++) {
-			if (pte_none(ptep_get(pte)))
-				continue;
-			ptep_get_and_clear(mm, a, pte);
-			cleared = true;
-		}
-		pte_unmap_unlock(ptep, ptl);
-	}
-	if (cleared)
-		flush_tlb_range(vma, start, end);
+	tlb_gather_mmu(&tlb, vma->vm_mm);
+	unmap_page_range(&tlb, vma, start, end, NULL);
+	tlb_finish_mmu(&tlb);
 }
 
 /* Zap pages [@first, @last] of the descriptor in every mapping of it. */
@@ -558,15 +531,14 @@ static vm_fault_t xmem_map_lock_owner(struct vm_fault *vmf,
 	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY)) {
 		/*
 		 * A fault that cannot retry (fixup_user_fault()) cannot let
-		 * go of the attacher's lock either: keep trying, as long as
-		 * the task is not dying.
+		 * go of the attacher's lock, and must not wait with it held:
+		 * two processes that map each other, each with a writer
+		 * queued behind the other's fault, would wait forever.
+		 * Install nothing; the access faults again, the attacher's
+		 * lock released in between.
 		 */
-		while (!mmap_read_trylock(mm)) {
-			if (fatal_signal_pending(current))
-				return VM_FAULT_SIGBUS;
-			cond_resched();
-		}
-		return 0;
+		cond_resched();
+		return VM_FAULT_NOPAGE;
 	}
 	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
 		return VM_FAULT_RETRY;
@@ -703,14 +675,15 @@ static vm_fault_t xmem_map_fault(struct vm_fault *vmf)
  * (copy-on-write, dirty tracking) and its PTE replaced by a writable one
  * here: dropping the PTE and letting the write fault again would livelock
  * a read-modify-write instruction whose fault on a missing page is reported
- * as a read.  ->pfn_mkwrite cannot ask for a retry, so the owner's
- * mmap_lock is waited for as by a fault that cannot retry.
+ * as a read.  When the owner's mmap_lock is contended it is waited for as
+ * by a fault: the attacher's lock is dropped and the fault retried
+ * (VM_FAULT_NOPAGE with it tells do_wp_page() the PTE is not ours to
+ * finish).
  */
 static vm_fault_t xmem_map_pfn_mkwrite(struct vm_fault *vmf)
 {
 	struct xmem_map *map = vmf->vma->vm_private_data;
 	unsigned long small[16], *pfns = small, start;
-	unsigned long flags = vmf->flags;
 	vm_fault_t ret;
 
 	if (!map->aspace)
@@ -725,12 +698,10 @@ static vm_fault_t xmem_map_pfn_mkwrite(struct vm_fault *vmf)
 		if (!pfns)
 			return VM_FAULT_OOM;
 	}
-	vmf->flags &= ~FAULT_FLAG_ALLOW_RETRY;
 	ret = xmem_map_fault_aspace(vmf, map, pfns);
-	vmf->flags = flags;
 	if (pfns != small)
 		kfree(pfns);
-	return ret;
+	return ret & VM_FAULT_RETRY ? ret | VM_FAULT_NOPAGE : ret;
 }
 
 /* Copy @len bytes at @off of @page from @buf (@write) or to it. */
@@ -823,6 +794,7 @@ int xmem_map_unmap(unsigned long addr)
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma, *next;
 	struct xmem_map *map = NULL;
+	struct xmem *dp;
 	unsigned long end;
 	int err;
 
@@ -849,9 +821,11 @@ int xmem_map_unmap(unsigned long addr)
 	return err;
 
 refuse:
+	/* Once unlocked, the map may go with the VMA's last close. */
+	dp = map ? map->dp : NULL;
 	mmap_write_unlock(mm);
-	trace_xmem_map_misuse(XMEM_MISUSE_UNMAP_UNATTACHED, map ? map->dp : NULL,
-			      addr, 0, 0, 0, err);
+	trace_xmem_map_misuse(XMEM_MISUSE_UNMAP_UNATTACHED, dp, addr, 0, 0, 0,
+			      err);
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(xmem_map_unmap);
