@@ -548,6 +548,52 @@ static void test_pinned_reads_and_writes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vm_munmap(m, len), 0);
 }
 
+/*
+ * No secondary MMU takes a page from a mapping.  The zap that keeps an
+ * address-space mapping coherent does not run the attacher's MMU
+ * notifiers, so a KVM or VFIO mapping of an attacher's mapping would keep
+ * owner pages past their free: both find PFN mappings through
+ * follow_pfnmap_start(), which must refuse the VMA, and everything else
+ * through GUP, which must refuse the special PTEs.
+ */
+static void test_secondary_mmus_refused(struct kunit *test)
+{
+	bool aspace = *(bool *)test->param_value;
+	size_t len = 2 * PAGE_SIZE;
+	unsigned long buf = owner_buf(test, len, SEED);
+	struct fixture *fx = fixture(test, buf, len, aspace, false);
+	unsigned long m = map_ok(test, fx, 0, 2, PROT_READ | PROT_WRITE);
+	struct follow_pfnmap_args args = { .address = m };
+	struct page *page = NULL;
+	long got = 0;
+	int ret = 0;
+
+	/* Both PTEs present, writable. */
+	KUNIT_ASSERT_TRUE(test, writable(m, SEED));
+	KUNIT_ASSERT_TRUE(test, writable(m + PAGE_SIZE, SEED + PAGE_SIZE * 13));
+	mmap_read_lock(current->mm);
+	args.vma = vma_lookup(current->mm, m);
+	if (args.vma) {
+		ret = follow_pfnmap_start(&args);
+		if (!ret)
+			follow_pfnmap_end(&args);
+		got = get_user_pages(m, 1, FOLL_WRITE, &page);
+		if (got > 0)
+			put_page(page);
+	}
+	mmap_read_unlock(current->mm);
+	KUNIT_ASSERT_NOT_NULL(test, args.vma);
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+	KUNIT_EXPECT_EQ(test, got, -EEXIST);
+	got = pin_user_pages_fast(m + PAGE_SIZE, 1, FOLL_WRITE | FOLL_LONGTERM,
+				  &page);
+	if (got > 0)
+		unpin_user_page(page);
+	KUNIT_EXPECT_LT(test, got, 0);	/* -EFAULT, for FOLL_LONGTERM */
+	KUNIT_EXPECT_TRUE(test, holds(test, m, len, 0, SEED));
+	KUNIT_EXPECT_EQ(test, vm_munmap(m, len), 0);
+}
+
 static const bool kinds[] = { true, false };
 
 static void kind_desc(const bool *aspace, char *desc)
@@ -570,6 +616,7 @@ static struct kunit_case xmem_map_test_cases[] = {
 	KUNIT_CASE_PARAM(test_mmap_errors, kind_gen_params),
 	KUNIT_CASE_PARAM(test_rdonly_stays_rdonly, kind_gen_params),
 	KUNIT_CASE_PARAM(test_unmap_by_address, kind_gen_params),
+	KUNIT_CASE_PARAM(test_secondary_mmus_refused, kind_gen_params),
 	KUNIT_CASE(test_pinned_reads_and_writes),
 	{}
 };

@@ -153,8 +153,10 @@ void xmem_obj_put(struct xmem_obj *obj)
 EXPORT_SYMBOL_IF_KUNIT(xmem_obj_put);
 
 /*
- * Check that [start, end) is entirely mapped by VMAs that gup may pin, and
- * find out whether all of it is writable.
+ * Check that [start, end) is entirely mapped by VMAs that gup may pin (not
+ * VM_IO, VM_PFNMAP or VM_MIXEDMAP, whose special PTEs have no page to pin,
+ * mappings of descriptors among them), and find out whether all of it is
+ * writable.
  */
 static int xmem_check_range(struct mm_struct *mm, unsigned long start,
 			    unsigned long end, bool *writable)
@@ -169,7 +171,7 @@ static int xmem_check_range(struct mm_struct *mm, unsigned long start,
 	*writable = true;
 	for_each_vma_range(vmi, vma, end) {
 		if (vma->vm_start > next ||
-		    (vma->vm_flags & (VM_IO | VM_PFNMAP)) ||
+		    (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP)) ||
 		    !(vma->vm_flags & VM_READ)) {
 			ret = -EFAULT;
 			break;

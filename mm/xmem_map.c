@@ -13,12 +13,25 @@
  *   owner's pages on demand and is kept coherent with the owner's page
  *   tables.
  *
- * A mapping is a VM_PFNMAP VMA of the descriptor's file: special PTEs, no
- * struct page references, no rmap, never copied on fork (VM_DONTCOPY),
- * never expanded, not dumped.  Each VMA accounts an attachment of the
- * descriptor (xmem_map_get()), so that xmdetach() is refused with -EBUSY
- * while any process maps it, exactly as for lightweight attachments, and
- * the pins of a pinned descriptor outlive every mapping of them.
+ * A mapping is a VM_MIXEDMAP VMA of the descriptor's file whose PTEs are
+ * all special: no struct page references, no rmap, never copied on fork
+ * (VM_DONTCOPY), never expanded, not dumped.  Each VMA accounts an
+ * attachment of the descriptor (xmem_map_get()), so that xmdetach() is
+ * refused with -EBUSY while any process maps it, exactly as for
+ * lightweight attachments, and the pins of a pinned descriptor outlive
+ * every mapping of them.  madvise(MADV_DOFORK) can clear VM_DONTCOPY (only
+ * VM_IO would refuse it); the child's copy is then a VMA of the same file,
+ * accounted by ->open() and zapped with the parent's (fork inserts it just
+ * after its parent in the i_mmap tree), so it is one more coherent mapping.
+ *
+ * Why not VM_PFNMAP, as remap_pfn_range() makes: a secondary MMU takes
+ * pages from a VM_PFNMAP or VM_IO VMA through follow_pfnmap_start() (KVM's
+ * hva_to_pfn_remapped(), VFIO), without a reference, and relies on the
+ * attacher's MMU notifiers to drop them; the zap below does not run those
+ * (see xmem_map_zap_range()), so a guest could keep an owner's page after the
+ * owner freed it.  A special PTE in a VMA that is neither is out of reach of
+ * every secondary MMU: follow_pfnmap_start() refuses the VMA, GUP refuses
+ * the PTE (-EEXIST), and hmm_range_fault() refuses it (-EFAULT).
  *
  * Coherence of address-space descriptors follows the HMM contract
  * (Documentation/mm/hmm.rst): an mmu_interval_notifier covers the owner's
@@ -28,9 +41,8 @@
  * moved or made copy-on-write.  The zap clears the special PTEs and flushes
  * the TLBs itself: it does not run the attacher's own MMU notifiers, which
  * must not nest in the owner's (two processes that map each other would
- * recurse), and which have nothing to do, since nothing maps pages through
- * a mapping of a descriptor.  A secondary MMU that took its pages from an
- * attacher's mapping anyway (a KVM memory slot over one) is not told.  A
+ * recurse), and which have nothing to do: no secondary MMU can take a page
+ * from a mapping of a descriptor (above).  A
  * fault reads the notifier sequence, looks the pages up with
  * hmm_range_fault() under the owner's mmap_lock, and installs PTEs only
  * under the map's lock with the sequence still valid, so a PTE is never
@@ -80,9 +92,10 @@
  * - An invalidation that cannot sleep (the OOM reaper) is refused: the
  *   descriptor's mapping cannot be zapped without i_mmap_rwsem.
  *
- * GUP on a mapping fails (VM_PFNMAP): O_DIRECT from it, process_vm_readv()
- * of it and a shared futex on it get -EFAULT, as on XPMEM.  ptrace and
- * /proc/PID/mem reach it through ->access().
+ * GUP on a mapping fails with -EEXIST, its error for a PTE without a page:
+ * process_vm_readv() of it gets -EFAULT, as on XPMEM; a shared futex on it,
+ * or O_DIRECT I/O that pins it, gets -EEXIST (XPMEM's VM_PFNMAP VMAs give
+ * -EFAULT there).  ptrace and /proc/PID/mem reach it through ->access().
  */
 
 #define pr_fmt(fmt) "xmem: " fmt
@@ -383,7 +396,8 @@ int xmem_map_mmap(struct xmem_map *map, struct vm_area_struct *vma)
 	if (IS_ERR(obj))
 		goto out;
 	WARN_ON_ONCE(obj != map->obj);
-	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
+	/* Not VM_PFNMAP nor VM_IO: out of reach of secondary MMUs (above). */
+	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP |
 		     VM_DONTCOPY);
 	vma->vm_ops = &xmem_map_vm_ops;
 	vma->vm_private_data = map;
@@ -396,7 +410,10 @@ out:
 }
 EXPORT_SYMBOL_IF_KUNIT(xmem_map_mmap);
 
-/* A VMA of the descriptor was split: the new one is one more attachment. */
+/*
+ * A VMA of the descriptor was split, or copied by fork() after
+ * MADV_DOFORK: the new one is one more attachment.
+ */
 static void xmem_map_vm_open(struct vm_area_struct *vma)
 {
 	struct xmem_map *map = vma->vm_private_data;
@@ -715,8 +732,8 @@ static void xmem_map_copy_page(struct page *page, unsigned long off,
 }
 
 /*
- * ptrace and /proc/PID/mem of an attacher: GUP cannot reach a VM_PFNMAP
- * mapping, so access_remote_vm() asks here, page by page, with the
+ * ptrace and /proc/PID/mem of an attacher: GUP cannot reach a special
+ * PTE, so access_remote_vm() asks here, page by page, with the
  * attacher's mmap_lock held.
  */
 static int xmem_map_access(struct vm_area_struct *vma, unsigned long addr,

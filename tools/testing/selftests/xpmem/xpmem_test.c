@@ -677,6 +677,70 @@ TEST(fork_inherits_no_attachment)
 	munmap(buf, PAGE);
 }
 
+/*
+ * madvise(MADV_DOFORK) asks for the attachment in the child: its copy is
+ * one more mapping, coherent with the owner, and SIGBUS once the segment
+ * is removed, as the parent's would be.
+ */
+struct dofork_arg {
+	unsigned char *m;
+	int sock;
+};
+
+static int dofork_child(void *p)
+{
+	struct dofork_arg *a = p;
+	unsigned char v = 0;
+
+	if (peek(a->m, &v) || v != 1)
+		return 1;
+	if (send_val(a->sock, 1) || recv_val(a->sock) != 2)
+		return 2;
+	/* The owner has written its own memory since. */
+	if (peek(a->m, &v) || v != 2)
+		return 3;
+	if (send_val(a->sock, 3) || recv_val(a->sock) != 4)
+		return 4;
+	/* Removed. */
+	return peek(a->m, NULL) == SIGBUS ? 0 : 5;
+}
+
+TEST(dofork_copy_is_coherent)
+{
+	unsigned char *buf = anon(PAGE), *m;
+	struct dofork_arg a;
+	xpmem_segid_t segid;
+	xpmem_apid_t apid;
+	int sv[2];
+	pid_t kid;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	buf[0] = 1;
+	segid = xpmem_make(buf, PAGE, XPMEM_PERMIT_MODE, MODE);
+	apid = xpmem_get(segid, XPMEM_RDWR, XPMEM_PERMIT_MODE, NULL);
+	m = xpmem_attach((struct xpmem_addr){ .apid = apid }, PAGE, NULL);
+	ASSERT_NE(FAILED, m);
+	ASSERT_EQ(1, m[0]);
+	ASSERT_EQ(0, madvise(m, PAGE, MADV_DOFORK));
+	a = (struct dofork_arg){ .m = m, .sock = sv[1] };
+	kid = child(dofork_child, &a);
+	ASSERT_LT(0, kid);
+	EXPECT_EQ(1, recv_val(sv[0]));
+	buf[0] = 2;	/* breaks copy-on-write of the owner's page */
+	EXPECT_EQ(0, send_val(sv[0], 2));
+	EXPECT_EQ(3, recv_val(sv[0]));
+	EXPECT_EQ(2, m[0]);
+	EXPECT_EQ(0, xpmem_detach(m));
+	EXPECT_EQ(0, xpmem_release(apid));
+	EXPECT_EQ(0, xpmem_remove(segid));
+	EXPECT_EQ(0, send_val(sv[0], 4));
+	EXPECT_EQ(0, wait_status(kid));
+	close(sv[0]);
+	close(sv[1]);
+	munmap(buf, PAGE);
+}
+
 /* ===== Atomics and futexes on attached memory ===== */
 
 #define ROUNDS	20000
@@ -736,8 +800,8 @@ static void *futex_waker(void *p)
 
 /*
  * Threads of an attacher wait and wake on attached memory (a private
- * futex); a shared futex needs GUP, which these mappings refuse, as
- * XPMEM's do.
+ * futex); a shared futex needs GUP, which refuses these mappings' special
+ * PTEs with EEXIST (XPMEM's VM_PFNMAP mappings give EFAULT).
  */
 TEST(futex_on_attached_memory)
 {
@@ -759,7 +823,7 @@ TEST(futex_on_attached_memory)
 	pthread_join(th, NULL);
 	EXPECT_EQ(1, buf[0]);
 	EXPECT_EQ(-1, futex((uint32_t *)f, FUTEX_WAKE, 1));
-	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(EEXIST, errno);
 	EXPECT_EQ(0, xpmem_detach((void *)f));
 	EXPECT_EQ(0, xpmem_release(apid));
 	EXPECT_EQ(0, xpmem_remove(segid));
