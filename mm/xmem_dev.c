@@ -758,7 +758,15 @@ static struct miscdevice xmem_miscdev = {
 
 static int xmem_init_fs_context(struct fs_context *fc)
 {
-	return init_pseudo(fc, XMEM_MAGIC) ? 0 : -ENOMEM;
+	if (!init_pseudo(fc, XMEM_MAGIC))
+		return -ENOMEM;
+	/*
+	 * Another process's memory is data: a descriptor file is never
+	 * mapped executable (mmap() PROT_EXEC gets -EPERM, mprotect() to
+	 * add it -EACCES), as for anon_inodefs' files.
+	 */
+	fc->s_iflags |= SB_I_NOEXEC | SB_I_NODEV;
+	return 0;
 }
 
 static struct file_system_type xmem_fs = {

@@ -55,7 +55,11 @@
  * the chunk that the owner has present is mapped as well, read-only, so a
  * scan of attached memory takes one fault per chunk instead of one per
  * page (madvise(MADV_RANDOM) on a mapping turns that off, as it does a
- * file's fault-around).  A write fault maps its page writable only if the owner's PTE is
+ * file's fault-around).  An owner's huge page is mapped with PTEs too,
+ * never with a PMD: a special PMD would be out of reach of GUP and KVM as
+ * the special PTEs are, but not of HMM, whose hmm_vma_handle_pmd() takes
+ * the pfns of any huge PMD, so an HMM mirror of the attacher (a device's
+ * shared virtual memory) could keep the owner's pages without being told.  A write fault maps its page writable only if the owner's PTE is
  * writable (hmm_range_fault() breaks copy-on-write for it first) and marks
  * the page dirty, as the owner's own write would; a write to a page mapped
  * read-only comes back through ->pfn_mkwrite(), which drops the PTE so
@@ -459,15 +463,17 @@ static vm_fault_t xmem_map_set_ptes(struct vm_fault *vmf, unsigned long start,
 	if (!ptep)
 		return VM_FAULT_NOPAGE;		/* the table changed: retry */
 	for (i = 0; i < nr; i++, addr += PAGE_SIZE) {
-		pte_t entry;
-
 		bool w = addr >= wstart && addr < wend;
+		pte_t entry = ptep_get(ptep + i);
 
 		if (!(pfns[i] & HMM_PFN_VALID))
 			continue;
-		if (!pte_none(ptep_get(ptep + i))) {
-			/* Present: only a write upgrades it (->pfn_mkwrite). */
-			if (!w)
+		if (!pte_none(entry)) {
+			/*
+			 * Present: only a write upgrades it (->pfn_mkwrite),
+			 * and only a read-only one.
+			 */
+			if (!w || pte_write(entry))
 				continue;
 			ptep_clear_flush(vma, addr, ptep + i);
 		}
@@ -478,8 +484,8 @@ static vm_fault_t xmem_map_set_ptes(struct vm_fault *vmf, unsigned long start,
 		else
 			entry = pte_wrprotect(entry);
 		set_pte_at(vma->vm_mm, addr, ptep + i, entry);
+		update_mmu_cache_range(vmf, vma, addr, ptep + i, 1);
 	}
-	update_mmu_cache_range(vmf, vma, start, ptep, nr);
 	pte_unmap_unlock(ptep, ptl);
 	return VM_FAULT_NOPAGE;
 }

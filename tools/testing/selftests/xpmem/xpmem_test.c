@@ -31,6 +31,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
@@ -129,6 +130,15 @@ static bool filled(const void *p, size_t len, unsigned char seed)
 		if (((const unsigned char *)p)[i] != (unsigned char)(seed + i * 7))
 			return false;
 	return true;
+}
+
+/* CLOCK_MONOTONIC, in seconds. */
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Page-table pages of the whole system, in kB. */
@@ -897,6 +907,98 @@ TEST(many_attachers_and_threads)
 	EXPECT_LE(page_tables_kb(), pt + 64);
 }
 
+/*
+ * Two processes attach each other's memory and touch it while a thread of
+ * each keeps taking its own mmap_lock for writing (mprotect() of the
+ * attached range, which also zaps the other's mapping of it, and
+ * mmap()/munmap()).  A fault holds its own process's mmap_lock and needs
+ * the owner's: if it waited for it, each process's fault would wait
+ * behind the other's queued writer, forever.  Both must finish, having
+ * read the right bytes.
+ */
+#define MUTUAL_PAGES	16
+
+struct mutual {
+	unsigned char *own;
+	atomic_bool stop;
+};
+
+static void *mutual_writer(void *p)
+{
+	struct mutual *m = p;
+	size_t len = MUTUAL_PAGES * PAGE;
+	void *x;
+
+	while (!atomic_load(&m->stop)) {
+		mprotect(m->own, len, PROT_READ);
+		mprotect(m->own, len, PROT_READ | PROT_WRITE);
+		x = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (x != MAP_FAILED)
+			munmap(x, PAGE);
+	}
+	return NULL;
+}
+
+/* One side: seeds its memory with @seed, the other's is @other_seed's. */
+static int mutual_side(int sock, unsigned char seed, unsigned char other_seed)
+{
+	size_t len = MUTUAL_PAGES * PAGE;
+	struct mutual m = { .own = anon(len) };
+	xpmem_segid_t segid, theirs;
+	unsigned char *other;
+	xpmem_apid_t apid;
+	long rounds = 0;
+	pthread_t th;
+	double end;
+	int bad = 0;
+
+	if (!m.own)
+		return 1;
+	fill(m.own, len, seed);
+	segid = xpmem_make(m.own, len, XPMEM_PERMIT_MODE, MODE);
+	if (segid <= 0 || send_val(sock, segid))
+		return 2;
+	theirs = recv_val(sock);
+	apid = xpmem_get(theirs, XPMEM_RDWR, XPMEM_PERMIT_MODE, NULL);
+	other = xpmem_attach((struct xpmem_addr){ .apid = apid }, len, NULL);
+	if (apid <= 0 || other == FAILED)
+		return 3;
+	if (pthread_create(&th, NULL, mutual_writer, &m))
+		return 4;
+	for (end = now() + 2; now() < end; rounds++)
+		for (size_t i = 0; i < MUTUAL_PAGES; i++)
+			if (other[i * PAGE + 5] != seed_at(other_seed, i * PAGE + 5))
+				bad = 1;
+	atomic_store(&m.stop, true);
+	pthread_join(th, NULL);
+	/* Neither removes its segment while the other still reads it. */
+	if (send_val(sock, rounds) || recv_val(sock) <= 0)
+		return 5;
+	if (xpmem_detach(other) || xpmem_release(apid) || xpmem_remove(segid))
+		return 6;
+	munmap(m.own, len);
+	return bad ? 7 : rounds > 0 ? 0 : 8;
+}
+
+static int mutual_child(void *p)
+{
+	return mutual_side(*(int *)p, 0x61, 0x37);
+}
+
+TEST(mutual_attach_with_writers)
+{
+	int sv[2];
+	pid_t kid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	kid = child(mutual_child, &sv[1]);
+	ASSERT_LT(0, kid);
+	EXPECT_EQ(0, mutual_side(sv[0], 0x37, 0x61));
+	EXPECT_EQ(0, wait_status(kid));
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* ===== Who else reaches an attachment ===== */
 
 /*
@@ -990,6 +1092,31 @@ TEST(foreign_access)
 	EXPECT_EQ(0, xpmem_release(roid));
 	EXPECT_EQ(0, xpmem_remove(segid));
 	munmap(buf, len);
+}
+
+/* Another process's memory is data: never mapped executable. */
+TEST(never_executable)
+{
+	unsigned char *buf = anon(PAGE), *m;
+	xpmem_segid_t segid;
+	xpmem_apid_t apid;
+
+	ASSERT_NE(NULL, buf);
+	segid = xpmem_make(buf, PAGE, XPMEM_PERMIT_MODE, MODE);
+	apid = xpmem_get(segid, XPMEM_RDWR, XPMEM_PERMIT_MODE, NULL);
+	ASSERT_GT(apid, 0);
+	m = xpmem_attach((struct xpmem_addr){ .apid = apid }, PAGE, NULL);
+	ASSERT_NE(FAILED, m);
+	EXPECT_EQ(-1, mprotect(m, PAGE, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	/* The low 32 bits of an apid are its descriptor fd: mmap() that. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_EXEC,
+				   MAP_SHARED, (int)apid, 0));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(0, xpmem_detach(m));
+	EXPECT_EQ(0, xpmem_release(apid));
+	EXPECT_EQ(0, xpmem_remove(segid));
+	munmap(buf, PAGE);
 }
 
 /* ===== Every error ===== */
