@@ -82,13 +82,19 @@ KUNIT_EXEC_ARGS = --arch=x86_64 --build_dir=$(KOBJ) --kunitconfig=$(KUNITCONFIG)
 # numbers are ratios to read, never asserted.
 BENCHOBJ := $(WORK)/bench
 BENCH_KUNITCONFIG ?= $(REPO)/kunit/bench.kunitconfig
-BENCH_ARMS ?= ldata lw user lwtrace
+BENCH_ARMS ?= ldata lw user xpmem lwtrace
 USER_BENCH_ARGS ?= -t 0.5
+# bench-xpmem: runs per library, and XPMEM_SRC= an out-of-tree XPMEM source
+# (e.g. ../shared/peers/xpmem) to measure against in the same boot.
+XPMEM_BENCH_ARGS ?= -t 0.2
+XPMEM_BENCH_REPS ?= 7
+XPMEM_SRC ?=
 BENCH_KUNIT_ARGS = --arch=x86_64 --build_dir=$(BENCHOBJ) --jobs=$(JOBS) \
 	--kunitconfig=$(BENCH_KUNITCONFIG) --make_options='CC=$(CC_KERNEL)'
 BENCH = TREE=$(TREE) BENCHOBJ=$(BENCHOBJ) RESULTS=$(RESULTS) E2E_OUT=$(E2E_OUT) \
 	QEMU_ARGS='$(QEMU_NUMA)' QEMU_ACCEL=$(QEMU_ACCEL) KUNIT_TIMEOUT=$(KUNIT_TIMEOUT) \
-	USER_BENCH_ARGS='$(USER_BENCH_ARGS)' \
+	USER_BENCH_ARGS='$(USER_BENCH_ARGS)' XPMEM_BENCH_ARGS='$(XPMEM_BENCH_ARGS)' \
+	XPMEM_BENCH_REPS='$(XPMEM_BENCH_REPS)' XPMEM_SRC='$(XPMEM_SRC)' UCX_OUT='$(UCX_OUT)' \
 	REPO_DESC="$$(git -C $(REPO) describe --always --dirty)" $(REPO)/harness/bench.sh
 
 # Kernel builds show their progress (harness/kbuild.sh); `make run` and

@@ -9,14 +9,16 @@
 #                          after the source and host they were measured on
 #
 # Arms: ldata and lw are KUnit suites of slow cases (kunit/ldata_bench.c,
-# kunit/lw_attach_bench.c) run by kunit.py exec; user (bench/xmem_bench.c)
-# and lwtrace (harness/guest/lw-trace-bench.sh) boot the kernel with the
-# end-to-end initramfs (harness/e2e.sh).  An arm fails on a run that
+# kunit/lw_attach_bench.c) run by kunit.py exec; user (bench/xmem_bench.c),
+# xpmem (bench/xpmem_bench.c, through tools/xpmem's libxpmem) and lwtrace
+# (harness/guest/lw-trace-bench.sh) boot the kernel with the end-to-end
+# initramfs (harness/e2e.sh).  An arm fails on a run that
 # failed, a splat on the console or a table without "END RESULTS"; the
 # numbers themselves are ratios to read, never asserted.
 #
 # Environment (from the Makefile): TREE, BENCHOBJ, RESULTS, E2E_OUT,
-# QEMU_ARGS, KUNIT_TIMEOUT, USER_BENCH_ARGS, QEMU_ACCEL, REPO_DESC.
+# QEMU_ARGS, KUNIT_TIMEOUT, USER_BENCH_ARGS, XPMEM_BENCH_ARGS,
+# XPMEM_BENCH_REPS, XPMEM_SRC (optional), UCX_OUT, QEMU_ACCEL, REPO_DESC.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -60,17 +62,33 @@ kunit_arm() {
 	[ "$rc" = 0 ] && [ $crc = 0 ]
 }
 
-# guest_arm MODE PREFIX: the guest's lines "PREFIX: ..." are the table.
+# guest_arm MODE PREFIX ARGS: the guest's lines "PREFIX: ..." are the
+# table; ARGS are the benchmark program's.
 guest_arm() {
 	local mode=$1 prefix=$2 out=$E2E_OUT-$1 rc
 	mkdir -p "$out"
 	rm -f "$out/result"
-	QEMU_ARGS=$QEMU_ARGS E2E_BENCH_ARGS=$USER_BENCH_ARGS \
+	QEMU_ARGS=$QEMU_ARGS E2E_BENCH_ARGS=$3 \
 		"$repo/harness/e2e.sh" "$mode" "$BENCHOBJ" "$TREE" "$out" "$out/result"
 	rc=$?
 	cat "$out/console.log" "$out/guest.txt" > "$log" 2>/dev/null
 	sed -n "s/^$prefix: //p" "$out/guest.txt" > "$table"
 	[ $rc = 0 ]
+}
+
+# xpmem_arm: guest_arm of bench/xpmem_bench.c, with the out-of-tree XPMEM
+# built from XPMEM_SRC (harness/xpmem-peer.sh) when given, and UCX when
+# make ucx has built it in UCX_OUT.
+xpmem_arm() {
+	local peer= ucx=
+	if [ -n "${XPMEM_SRC:-}" ]; then
+		peer=$E2E_OUT-xpmem-peer
+		"$repo/harness/xpmem-peer.sh" "$XPMEM_SRC" "$TREE" "$BENCHOBJ" "$peer" >&2 ||
+			return 1
+	fi
+	[ -x "$UCX_OUT/prefix/bin/ucx_perftest" ] && ucx=$UCX_OUT
+	E2E_XPMEM_PEER=$peer E2E_UCX=$ucx E2E_BENCH_REPS=$XPMEM_BENCH_REPS \
+		guest_arm xpmembench xpmem_bench "$XPMEM_BENCH_ARGS"
 }
 
 if [ "${1:-}" = report ]; then
@@ -88,9 +106,11 @@ before=$(busy)
 case "$arm" in
 ldata)	head="kunit/ldata_bench.c";		run=(kunit_arm ldata_bench ldata_bench) ;;
 lw)	head="kunit/lw_attach_bench.c";		run=(kunit_arm lw_attach_bench lw_bench) ;;
-user)	head="bench/xmem_bench.c $USER_BENCH_ARGS"; run=(guest_arm bench xmem_bench) ;;
-lwtrace) head="harness/guest/lw-trace-bench.sh"; run=(guest_arm lwbench lwtrace_bench) ;;
-*)	echo "bench: unknown arm $arm (ldata, lw, user, lwtrace)" >&2; exit 2 ;;
+user)	head="bench/xmem_bench.c $USER_BENCH_ARGS"; run=(guest_arm bench xmem_bench "$USER_BENCH_ARGS") ;;
+xpmem)	head="bench/xpmem_bench.c $XPMEM_BENCH_ARGS, $XPMEM_BENCH_REPS runs per library${XPMEM_SRC:+, XPMEM from $XPMEM_SRC}"
+	run=(xpmem_arm) ;;
+lwtrace) head="harness/guest/lw-trace-bench.sh"; run=(guest_arm lwbench lwtrace_bench "$USER_BENCH_ARGS") ;;
+*)	echo "bench: unknown arm $arm (ldata, lw, user, xpmem, lwtrace)" >&2; exit 2 ;;
 esac
 table=$(mktemp)
 trap 'rm -f "$table"' EXIT

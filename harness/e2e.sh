@@ -17,6 +17,8 @@
 #   MODE demo   run /e2e/demo (the producer/consumer workload) and show
 #               its output as it runs
 #   MODE bench  run /e2e/bench (the user-space benchmark) and keep its table
+#   MODE xpmembench  run bench/xpmem_bench.c (through libxpmem) and keep
+#               its table
 #   MODE lwbench  run harness/lw-trace-bench.sh (lw-trace's overhead)
 #   MODE fuzz   run xmem_fuzz (E2E_FUZZ_ARGS), results as for test
 #   MODE torture  run xmem_torture under memory pressure and CPU hotplug
@@ -25,7 +27,7 @@
 #               harness/ucx-build.sh built in E2E_UCX (make ucx)
 # The test mode runs short, fixed-seed passes of both.
 # Environment: QEMU_ARGS (machine, memory, NUMA), E2E_TIMEOUT (seconds,
-# default 900), E2E_BENCH_ARGS (arguments of xmem_bench), E2E_FUZZ_ARGS,
+# default 900), E2E_BENCH_ARGS (arguments of the benchmark), E2E_FUZZ_ARGS,
 # E2E_TORTURE_ARGS.
 #
 # The guest writes what it runs to its second serial port (OUT/guest.log),
@@ -45,7 +47,7 @@ fail() {	# fail MESSAGE: a failed run, with its reason in the results
 	exit 1
 }
 
-case "$mode" in test|demo|bench|lwbench|fuzz|torture|ucx) ;; *) echo "e2e: unknown mode $mode" >&2; exit 2 ;; esac
+case "$mode" in test|demo|bench|xpmembench|lwbench|fuzz|torture|ucx) ;; *) echo "e2e: unknown mode $mode" >&2; exit 2 ;; esac
 [ -f "$bzimage" ] || fail "no kernel at $bzimage (build it first)"
 why=$("$repo/harness/kernel-fresh.sh" "$kobj" "$tree" 2>&1) || fail "$why"
 rm -rf "$root" "$out/console.log" "$out/guest.log"
@@ -57,10 +59,13 @@ if ! make -s -C "$tree" O="$kobj" ARCH=x86_64 headers_install > "$out/headers.lo
 	cat "$out/headers.log" >&2
 	fail "make headers_install failed"
 fi
-ccs=(gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare
+ccd=(gcc -O2 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare
      -isystem "$kobj/usr/include")
-build() {	# build SOURCE OUTPUT [LIBS]
-	if ! "${ccs[@]}" "$1" -o "$2" "${@:3}" > "$out/cc.log" 2>&1 || [ -s "$out/cc.log" ]; then
+ccs=("${ccd[@]}" -static)
+build() {	# build SOURCE OUTPUT [LIBS]; dynamically linked if DYNAMIC=1
+	local cc=("${ccs[@]}")
+	[ "${DYNAMIC:-0}" = 1 ] && cc=("${ccd[@]}")
+	if ! "${cc[@]}" "$1" -o "$2" "${@:3}" > "$out/cc.log" 2>&1 || [ -s "$out/cc.log" ]; then
 		cat "$out/cc.log" >&2
 		fail "cannot build $1 without warnings"
 	fi
@@ -85,6 +90,25 @@ build "$tree/tools/xmem/xmem-producer.c" "$root/bin/xmem-producer"
 build "$tree/tools/xmem/xmem-consumer.c" "$root/bin/xmem-consumer"
 if [ "$mode" = bench ] || [ "$mode" = lwbench ]; then
 	build "$repo/bench/xmem_bench.c" "$root/bin/xmem_bench" -I"$tree/tools/xmem" -lpthread
+fi
+# The XPMEM benchmark is linked with libxpmem.so.0, ours from /e2e/lib, so
+# that the out-of-tree XPMEM's library (E2E_XPMEM_PEER: the OUT of
+# harness/xpmem-peer.sh, with its module) replaces it in the same boot.
+if [ "$mode" = xpmembench ]; then
+	mkdir -p "$root/e2e/lib" &&
+	cp -L "$out/xpmem/libxpmem.so.0" "$root/e2e/lib/" || fail "no libxpmem.so.0"
+	DYNAMIC=1 build "$repo/bench/xpmem_bench.c" "$root/bin/xpmem_bench" \
+		-I"$tree/tools/xpmem" -L"$out/xpmem" -l:libxpmem.so.0
+	for f in $(ldd "$root/bin/xpmem_bench" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$f")" && cp -L "$f" "$root$f" || fail "cannot copy $f"
+	done
+	if [ -n "${E2E_XPMEM_PEER:-}" ]; then
+		mkdir -p "$root/e2e/peer" &&
+		cp "$E2E_XPMEM_PEER/xpmem.ko" "$E2E_XPMEM_PEER/lib/libxpmem.so.0" "$root/e2e/peer/" ||
+			fail "no XPMEM module or library in $E2E_XPMEM_PEER"
+	fi
+	cp "$repo/harness/guest/xpmem-bench.sh" "$root/e2e/xpmembench" && chmod +x "$root/e2e/xpmembench" &&
+	echo "${E2E_BENCH_REPS:-7}" > "$root/e2e/bench-reps" || fail "cannot write the XPMEM benchmark"
 fi
 # lw-trace (vmlinux.h from this kernel's BTF) and its misuse programs.
 if ! make -s -C "$tree/tools/lw-trace" OUTPUT="$out/lw-trace" \
@@ -116,19 +140,22 @@ printf '#!/bin/sh\nexec torture.sh %s\n' "${E2E_TORTURE_ARGS:-25 -s 20261130}" \
 chmod +x "$root"/e2e/*/xmem_* "$root/bin/torture.sh" || fail "cannot write the fuzz and torture runs"
 # UCX, its modules and what they load, at their host paths; the guest
 # script finds ucx_info and ucx_perftest through /e2e/ucx-prefix.
-if [ "$mode" = ucx ]; then
+# The XPMEM benchmark takes UCX too when E2E_UCX is given.
+if [ "$mode" = ucx ] || { [ "$mode" = xpmembench ] && [ -n "${E2E_UCX:-}" ]; }; then
 	[ -n "${E2E_UCX:-}" ] || fail "E2E_UCX must name the build of harness/ucx-build.sh"
 	"$repo/harness/ucx-files.sh" "$E2E_UCX" "$root" > /dev/null 2> "$out/ucx-files.log" ||
 		{ cat "$out/ucx-files.log" >&2; fail "cannot copy UCX into the initramfs"; }
-	# ucx-check (harness/ucx-check.c): the bytes UCX moved, verified.
 	up=$(realpath "$E2E_UCX/prefix")
+	echo "$up" > "$root/e2e/ucx-prefix" || fail "cannot write /e2e/ucx-prefix"
+fi
+if [ "$mode" = ucx ]; then
+	# ucx-check (harness/ucx-check.c): the bytes UCX moved, verified.
 	if ! gcc -O2 -Wall -Wextra -I"$up/include" "$repo/harness/ucx-check.c" \
 		-o "$root/bin/ucx-check" -L"$up/lib" -lucp -lucs -Wl,-rpath,"$up/lib" \
 		> "$out/cc.log" 2>&1 || [ -s "$out/cc.log" ]; then
 		cat "$out/cc.log" >&2
 		fail "cannot build harness/ucx-check.c without warnings"
 	fi
-	echo "$up" > "$root/e2e/ucx-prefix" &&
 	cp "$g/ucx.sh" "$root/e2e/ucx/ucx" && chmod +x "$root/e2e/ucx/ucx" ||
 		fail "cannot write the UCX run"
 fi

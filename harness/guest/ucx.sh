@@ -47,37 +47,11 @@ tap $? "ucx_info -d lists the xpmem transport"
 grep -Eq '^#[[:space:]]+Transport: cma$' /tmp/ucx_info.out
 tap $? "ucx_info -d lists the cma transport"
 
-port=13337
-# perf NAME TLS ARGS...: a server and a client over UCX_TLS=TLS; ok when
-# both exit 0 and the client printed its final figures.
+# perf NAME TLS ARGS...: ucx_perf (lib.sh), a TAP line.
 perf() {
-	name=$1 tls=$2
-	shift 2
-	port=$((port + 1))
-	UCX_TLS=$tls timeout 300 ucx_perftest -p $port "$@" > /tmp/server.out 2>&1 &
-	server=$!
-	i=0
-	# The server listens once it has set up UCX: wait for its message.
-	while [ $i -lt 300 ] && ! grep -q 'Waiting for connection' /tmp/server.out; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	UCX_TLS=$tls timeout 300 ucx_perftest 127.0.0.1 -p $port "$@" > /tmp/client.out 2>&1
-	crc=$?
-	wait $server
-	src=$?
-	final=$(grep '^Final:' /tmp/client.out | tr -s ' ')
-	echo "# $name: UCX_TLS=$tls ucx_perftest $*"
-	echo "# $name: $final"
-	if [ $crc != 0 ] || [ $src != 0 ] || [ -z "$final" ]; then
-		sed 's/^/#   client: /' /tmp/client.out | tail -15
-		sed 's/^/#   server: /' /tmp/server.out | tail -15
-	fi
-	[ $crc = 0 ] && [ $src = 0 ] && [ -n "$final" ]
-	tap $? "$name (client $crc, server $src)"
-	# Final: iterations, then latency 50%ile, average, overall (usec);
-	# for bandwidth tests then MB/s average, overall, messages/s ...
-	echo "$final" > "/tmp/$name.final"
+	name=$1
+	ucx_perf "$@"
+	tap $? "$name ($UCX_PERF_STATUS)"
 }
 
 perf xpmem_put_bw xpmem -t put_bw -x xpmem -d memory -D bcopy -s 1048576 -n 200 -w 20
