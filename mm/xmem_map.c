@@ -59,7 +59,9 @@
  * never with a PMD: a special PMD would be out of reach of GUP and KVM as
  * the special PTEs are, but not of HMM, whose hmm_vma_handle_pmd() takes
  * the pfns of any huge PMD, so an HMM mirror of the attacher (a device's
- * shared virtual memory) could keep the owner's pages without being told.  A write fault maps its page writable only if the owner's PTE is
+ * shared virtual memory) could keep the owner's pages without being told.
+ *
+ * A write fault maps its page writable only if the owner's PTE is
  * writable (hmm_range_fault() breaks copy-on-write for it first) and marks
  * the page dirty, as the owner's own write would; a write to a page mapped
  * read-only comes back through ->pfn_mkwrite(), which drops the PTE so
