@@ -164,7 +164,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double median(double *v, int n)
+static double median(const double *v, int n)
 {
 	double s[MAXREPS];
 
@@ -191,16 +191,21 @@ static double maximum(const double *v, int n)
 	return m;
 }
 
-/* "median [min-max]" of the per-repetition ratios @a / @b. */
-static void ratio(char *buf, size_t size, const double *a, const double *b,
-		  int reps)
+/*
+ * "median [min-max]" of the per-repetition ratios @a / @b, in @buf; returns
+ * the median.
+ */
+static double ratio(char *buf, size_t size, const double *a, const double *b,
+		    int reps)
 {
-	double r[MAXREPS] = { 0 };
+	double r[MAXREPS] = { 0 }, med;
 
 	for (int i = 0; i < reps; i++)
 		r[i] = a[i] / b[i];
-	snprintf(buf, size, "%.3f [%.3f-%.3f]", median(r, reps),
-		 minimum(r, reps), maximum(r, reps));
+	med = median(r, reps);
+	snprintf(buf, size, "%.3f [%.3f-%.3f]", med, minimum(r, reps),
+		 maximum(r, reps));
+	return med;
 }
 
 /* The owner: makes the segment, sends its id, holds it until killed. */
@@ -278,7 +283,7 @@ static void report_lib(const struct lib *l)
 	for (int s = 0; s < NSIZES; s++) {
 		printf("xpmem_bench: %5lu", sizes[s]);
 		for (int a = 0; a < NARMS; a++) {
-			med[a][s] = median((double *)l->ns[a][s], reps);
+			med[a][s] = median(l->ns[a][s], reps);
 			snprintf(r1, sizeof(r1), "%.0f (%.0f)", med[a][s],
 				 minimum(l->ns[a][s], reps));
 			printf(" %16s", r1);
@@ -325,13 +330,8 @@ static void report_cross(void)
 		printf("xpmem_bench: %s/%s, attach + first touch + detach, median [range] of %d paired runs\n",
 		       a->label, b->label, reps);
 		for (int s = 0; s < NSIZES; s++) {
-			double ra[MAXREPS];
-
-			ratio(r, sizeof(r), a->ns[XPMEM][s], b->ns[XPMEM][s],
-			      reps);
-			for (int i = 0; i < reps; i++)
-				ra[i] = a->ns[XPMEM][s][i] / b->ns[XPMEM][s][i];
-			if (sizes[s] >= 64 && median(ra, reps) > 0.5)
+			if (ratio(r, sizeof(r), a->ns[XPMEM][s], b->ns[XPMEM][s],
+				  reps) > 0.5 && sizes[s] >= 64)
 				met = false;
 			printf("xpmem_bench: %5lu pages %24s\n", sizes[s], r);
 		}

@@ -62,6 +62,15 @@ fi
 ccd=(gcc -O2 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare
      -isystem "$kobj/usr/include")
 ccs=("${ccd[@]}" -static)
+host_copy() {	# host_copy FILE...: each FILE into the root at its host path
+	local f
+	for f in "$@"; do
+		mkdir -p "$root$(dirname "$f")" && cp -L "$f" "$root$f" || fail "cannot copy $f"
+	done
+}
+libs_of() {	# libs_of PROGRAM: the host paths of the libraries it loads
+	ldd "$1" 2>/dev/null | grep -o '/[^ ]*'
+}
 build() {	# build SOURCE OUTPUT [LIBS]; dynamically linked if DYNAMIC=1
 	local cc=("${ccs[@]}")
 	[ "${DYNAMIC:-0}" = 1 ] && cc=("${ccd[@]}")
@@ -99,9 +108,8 @@ if [ "$mode" = xpmembench ]; then
 	cp -L "$out/xpmem/libxpmem.so.0" "$root/e2e/lib/" || fail "no libxpmem.so.0"
 	DYNAMIC=1 build "$repo/bench/xpmem_bench.c" "$root/bin/xpmem_bench" \
 		-I"$tree/tools/xpmem" -L"$out/xpmem" -l:libxpmem.so.0
-	for f in $(ldd "$root/bin/xpmem_bench" | grep -o '/[^ ]*'); do
-		mkdir -p "$root$(dirname "$f")" && cp -L "$f" "$root$f" || fail "cannot copy $f"
-	done
+	# shellcheck disable=SC2046
+	host_copy $(libs_of "$root/bin/xpmem_bench")
 	if [ -n "${E2E_XPMEM_PEER:-}" ]; then
 		mkdir -p "$root/e2e/peer" &&
 		cp "$E2E_XPMEM_PEER/xpmem.ko" "$E2E_XPMEM_PEER/lib/libxpmem.so.0" "$root/e2e/peer/" ||
@@ -161,9 +169,8 @@ if [ "$mode" = ucx ]; then
 fi
 # stress-ng and the libraries it is linked with, for the memory pressure.
 if [ "$mode" = test ] || [ "$mode" = torture ]; then
-	for f in /usr/bin/stress-ng $(ldd /usr/bin/stress-ng 2>/dev/null | grep -o '/[^ ]*'); do
-		mkdir -p "$root$(dirname "$f")" && cp -L "$f" "$root$f" || fail "cannot copy $f"
-	done
+	# shellcheck disable=SC2046
+	host_copy /usr/bin/stress-ng $(libs_of /usr/bin/stress-ng)
 fi
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.gz" ||
 	fail "cannot pack the initramfs"
