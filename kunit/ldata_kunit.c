@@ -231,6 +231,17 @@ static long batch_alloc_fn(void *arg)
 	return 0;
 }
 
+/* batch_alloc_fn() with interrupts disabled: a caller that cannot wait. */
+static long batch_alloc_atomic_fn(void *arg)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	batch_alloc_fn(arg);
+	local_irq_restore(flags);
+	return 0;
+}
+
 static long batch_free_fn(void *arg)
 {
 	struct batch *b = arg;
@@ -246,6 +257,14 @@ static int alloc_on(int cpu, ldata_t pool, void **elems, int n)
 	struct batch b = { .pool = pool, .elems = elems, .n = n };
 
 	work_on_cpu(cpu, batch_alloc_fn, &b);
+	return b.got;
+}
+
+static int alloc_atomic_on(int cpu, ldata_t pool, void **elems, int n)
+{
+	struct batch b = { .pool = pool, .elems = elems, .n = n };
+
+	work_on_cpu(cpu, batch_alloc_atomic_fn, &b);
 	return b.got;
 }
 
@@ -492,6 +511,56 @@ static void test_exhaustion_reclaims_cpu_caches(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, alloc_on(b, pool, elems, INIT + 1), INIT);
 	KUNIT_EXPECT_EQ(test, stats(test, pool, nodes[0]).in_use, (long)INIT);
 	free_on(b, pool, elems, INIT);
+}
+
+/*
+ * A caller that cannot wait (interrupts off) does not get the elements
+ * another CPU caches at once: it gets NULL, and that CPU gives them back
+ * by itself (an irq_work) for the next call.
+ */
+static void test_exhaustion_atomic_asks_cpu_caches(struct kunit *test)
+{
+	enum { INIT = 2 * LDATA_PCP_MAX };
+	int nodes[1], a, b, got, ms;
+	long cached;
+	void **elems;
+	ldata_t pool;
+
+	need_nodes(test, nodes, ARRAY_SIZE(nodes), 1);
+	a = node_cpu(nodes[0]);
+	b = cpumask_next_and(a, cpumask_of_node(nodes[0]), cpu_online_mask);
+	if (b >= nr_cpu_ids)
+		kunit_skip(test, "needs two CPUs on node %d", nodes[0]);
+	elems = kunit_kcalloc(test, INIT + 1, sizeof(*elems), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, elems);
+	pool = new_pool(test, 64, INIT, INIT);
+
+	KUNIT_ASSERT_EQ(test, alloc_on(a, pool, elems, INIT), INIT);
+	free_on(a, pool, elems, INIT);
+	cached = stats(test, pool, nodes[0]).cached;
+	KUNIT_ASSERT_GT(test, cached, 0L);
+
+	/*
+	 * Those not cached by a at least; the rest too only if a's irq_work
+	 * ran between the reclaim and its second look at the sub-pool.
+	 */
+	got = alloc_atomic_on(b, pool, elems, INIT + 1);
+	kunit_info(test, "%d of %d at once, %ld cached by CPU %d\n", got, INIT,
+		   cached, a);
+	KUNIT_EXPECT_GE(test, got, INIT - (int)cached);
+	KUNIT_EXPECT_LE(test, got, INIT);
+	KUNIT_EXPECT_GE(test, stats(test, pool, nodes[0]).failed, 1UL);
+	for (ms = 0; ms < 1000 && stats(test, pool, nodes[0]).cached; ms++)
+		usleep_range(1000, 2000);
+	KUNIT_EXPECT_EQ(test, stats(test, pool, nodes[0]).cached, 0L);
+	KUNIT_EXPECT_EQ(test, stats(test, pool, nodes[0]).free,
+			(long)(INIT - got));
+
+	KUNIT_EXPECT_EQ(test, alloc_atomic_on(b, pool, elems + got,
+					      INIT + 1 - got), INIT - got);
+	KUNIT_EXPECT_EQ(test, stats(test, pool, nodes[0]).in_use, (long)INIT);
+	free_on(b, pool, elems, INIT);
+	KUNIT_EXPECT_EQ(test, stats(test, pool, nodes[0]).in_use, 0L);
 }
 
 /* An element freed on another node goes back to the node that owns it. */
@@ -751,9 +820,12 @@ static long unchecked_free_fn(void *arg)
  * A double free the pool cannot see, as on a kernel without
  * CONFIG_LDATA_DEBUG (ldata_free_unchecked() frees as that kernel does), of
  * an element whose sub-pool has every element back: its stack of free
- * indices is full.  The free must not write past it: it is refused,
- * reported as a double free and warned about once, and the sub-pool still
- * holds each of its elements exactly once.  Runs on any configuration.
+ * indices is full.  Freed on the other node, the element waits with that
+ * CPU's other frees of the node until they go back together; then it must
+ * not be written past the stack: it is refused, reported as a double free
+ * (the count of those refused, from the cache: no element) and warned
+ * about once, and the sub-pool still holds each of its elements exactly
+ * once.  Runs on any configuration.
  */
 static void test_double_free_full_subpool(struct kunit *test)
 {
@@ -771,19 +843,24 @@ static void test_double_free_full_subpool(struct kunit *test)
 	u.pool = new_pool(test, 64, INIT, INIT);
 	/* Every element of node 1 out, its sub-pool and c1's cache empty... */
 	KUNIT_ASSERT_EQ(test, alloc_on(c1, u.pool, elems, INIT), INIT);
-	/* ... and back from the other node, straight to the sub-pool. */
+	/* ... and back from the other node, then all in the sub-pool. */
 	free_on(c0, u.pool, elems, INIT);
+	KUNIT_EXPECT_EQ(test, stats(test, u.pool, nodes[1]).free, (long)INIT);
+	ldata_drain_caches(u.pool);
+	KUNIT_EXPECT_EQ(test, stats(test, u.pool, nodes[1]).cached, 0L);
 	KUNIT_EXPECT_EQ(test, stats(test, u.pool, nodes[1]).free, (long)INIT);
 
 	lw_kunit_reset(&seen);
 	u.elem = elems[0];
 	work_on_cpu(c0, unchecked_free_fn, &u);
+	KUNIT_EXPECT_EQ(test, stats(test, u.pool, nodes[1]).cached, (long)TWICE);
+	ldata_drain_caches(u.pool);
 	ev = last_event(&seen.misuse);
-	KUNIT_EXPECT_EQ(test, ev.seen, TWICE);
+	KUNIT_EXPECT_EQ(test, ev.seen, 1);
 	KUNIT_EXPECT_EQ(test, ev.kind, LDATA_MISUSE_DOUBLE_FREE);
 	KUNIT_EXPECT_PTR_EQ(test, ev.pool, (const void *)u.pool);
-	KUNIT_EXPECT_PTR_EQ(test, ev.elem, (const void *)elems[0]);
-	KUNIT_EXPECT_EQ(test, ev.count, 1L);
+	KUNIT_EXPECT_NULL(test, ev.elem);
+	KUNIT_EXPECT_EQ(test, ev.count, (long)TWICE);
 	KUNIT_EXPECT_EQ(test, ev.node, nodes[1]);
 	KUNIT_EXPECT_EQ(test, stats(test, u.pool, nodes[1]).free, (long)INIT);
 	KUNIT_EXPECT_EQ(test, stats(test, u.pool, nodes[1]).in_use, 0L);
@@ -1127,6 +1204,7 @@ static struct kunit_case ldata_test_cases[] = {
 	KUNIT_CASE(test_create_nomem),
 	KUNIT_CASE(test_placement_and_exhaustion),
 	KUNIT_CASE(test_exhaustion_reclaims_cpu_caches),
+	KUNIT_CASE(test_exhaustion_atomic_asks_cpu_caches),
 	KUNIT_CASE(test_cross_node_free),
 	KUNIT_CASE(test_alloc_irqs_disabled),
 	KUNIT_CASE(test_grow_to_maxcount),

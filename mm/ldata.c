@@ -23,23 +23,21 @@
  *
  *  - struct ldata_pcp, per CPU: a cache of up to LDATA_PCP_MAX free
  *    elements of one sub-pool (normally the CPU's home, ldata_home()).
- *    pcp->lock guards it.  The CPU's own fast path takes it only with
- *    raw_spin_trylock(), from any context, without disabling interrupts:
- *    an interrupt that finds the lock held by the code it interrupted
- *    simply goes to the node's sub-pool instead.  So the fast path is one
- *    uncontended atomic on a local cache line, cheaper than disabling
- *    interrupts around the per-CPU ring operations that objpool does.
- *    Other CPUs take a cache's lock only to reclaim its elements when the
- *    node has run dry (ldata_reclaim()): with raw_spin_lock_irqsave()
- *    when the caller is preemptible() (it holds no lock and cannot be
- *    interrupting a holder), with a trylock otherwise, so no waiter ever
- *    holds what a holder, or an interrupt of it, waits for.  Lockdep sees
- *    every acquisition in interrupt context as a trylock, which is what
- *    makes the irq-unsafe use from task context legitimate.
+ *    Only its own CPU ever touches it, with preemption disabled, and marks
+ *    it busy while it does (ldata_pcp_enter()/ldata_pcp_leave(): plain
+ *    per-CPU loads and stores, no atomic, interrupts left on).  An
+ *    interrupt that finds it busy (it interrupted an operation on it) uses
+ *    the node's sub-pool instead; one that finds it idle runs to the end
+ *    before the code it interrupted goes on, so the check and the mark
+ *    need not be one instruction.  Another CPU whose node has run dry
+ *    does not lock a cache to take its elements back: it asks the cache's
+ *    CPU to drain it (ldata_reclaim(): an IPI it waits for when it can
+ *    wait, an irq_work otherwise), and a cache found busy by that request
+ *    is drained by its CPU when it leaves it (pcp->drain).
  *  - struct ldata_subpool, per node, in that node's memory: sp->lock (a
  *    raw spinlock, always taken with interrupts disabled) guards the
- *    stack of free indices and the counters.  It may be taken while a
- *    pcp->lock is held (refill, drain), never the other way round.
+ *    stack of free indices and the counters.  It is taken while a cache
+ *    is busy (refill, drain).
  *  - pool->grow_mutex serialises everything that maps or unmaps a
  *    sub-pool's pages: ldata_grow(), the first grow in ldata_create() and
  *    the teardown of the pool.  (ldata_destroy() against anything else is
@@ -60,6 +58,7 @@
 #include <linux/debugfs.h>
 #include <linux/export.h>
 #include <linux/gfp.h>
+#include <linux/irq_work.h>
 #include <linux/list.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
@@ -71,6 +70,7 @@
 #include <linux/reciprocal_div.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
 #include <linux/spinlock.h>
 #include <linux/topology.h>
 #include <linux/vmalloc.h>
@@ -98,11 +98,19 @@ enum ldata_state {
 #define LDATA_COMMIT_BATCH	256
 
 struct ldata_pcp {
-	raw_spinlock_t lock;
-	unsigned int count;		/* free indices in idx[]; pcp->lock */
-	int spi;			/* sub-pool of those indices; pcp->lock */
+	/* Read and written by this CPU only, with preemption disabled. */
+	unsigned int busy;		/* an operation on the cache is under way */
+	unsigned int drain;		/* drain on leaving; others read it */
+	unsigned int count;		/* free indices in idx[]; busy */
+	int spi;			/* sub-pool of those indices; busy */
 	int home;			/* ldata_home(); ldata_lock, READ_ONCE */
-	u32 idx[LDATA_PCP_MAX];		/* pcp->lock */
+	u32 idx[LDATA_PCP_MAX];		/* busy */
+	/* Elements of another sub-pool freed here, given back in a batch. */
+	int rspi;			/* their sub-pool; busy */
+	unsigned int rcount;		/* busy */
+	u32 ridx[LDATA_PCP_BATCH];	/* busy */
+	struct irq_work reclaim;	/* ldata_reclaim() that cannot wait */
+	struct ldata *pool;
 };
 
 struct ldata_subpool {
@@ -127,6 +135,7 @@ struct ldata {
 	long capacity;			/* of every sub-pool; grow_mutex, READ_ONCE */
 	unsigned int span_shift;
 	u32 stride;
+	unsigned int stride_shift;	/* log2(stride), or 0: use recip */
 	struct reciprocal_value recip;	/* of stride */
 	struct ldata_pcp __percpu *pcp;
 	struct ldata_subpool **sp;	/* nr_sp, each on its node */
@@ -182,7 +191,10 @@ static inline bool ldata_lookup(struct ldata *pool, const void *elem,
 	if (unlikely(off >= pool->len))
 		return false;
 	in = off & ((1UL << pool->span_shift) - 1);
-	i = reciprocal_divide(in, pool->recip);
+	if (likely(pool->stride_shift))
+		i = in >> pool->stride_shift;
+	else
+		i = reciprocal_divide(in, pool->recip);
 	if (unlikely(i * pool->stride != in)) {
 		*why = LDATA_MISUSE_MISALIGNED_FREE;
 		return false;
@@ -284,64 +296,198 @@ static unsigned int ldata_sp_put(struct ldata_subpool *sp, const u32 *idx,
 	return n - room;
 }
 
-/* Move the @n oldest indices of @pcp back to their sub-pool. */
+/*
+ * ldata_pcp_enter - this CPU's cache of @pool, marked busy, with preemption
+ * disabled; or NULL, preemption as it was, if it is busy already: the
+ * caller interrupted an operation on it.  An interrupt between the check
+ * and the mark runs to its end first, leaving the cache idle again.
+ */
+static __always_inline struct ldata_pcp *ldata_pcp_enter(struct ldata *pool)
+{
+	struct ldata_pcp *pcp;
+
+	preempt_disable();
+	pcp = this_cpu_ptr(pool->pcp);
+	if (unlikely(READ_ONCE(pcp->busy))) {
+		preempt_enable();
+		return NULL;
+	}
+	WRITE_ONCE(pcp->busy, 1);
+	barrier();	/* the cache is read only once it is marked */
+	return pcp;
+}
+
+static void ldata_pcp_drain_requested(struct ldata *pool,
+				      struct ldata_pcp *pcp);
+
+/*
+ * ldata_pcp_leave - done with @pcp: idle again, and drained if a reclaim
+ * asked for it while it was busy.  The flag is read after the cache is
+ * marked idle, so a request that comes later finds it idle and drains it
+ * itself.
+ */
+static __always_inline void ldata_pcp_leave(struct ldata *pool,
+					    struct ldata_pcp *pcp)
+{
+	barrier();	/* the cache is written before it is marked idle */
+	WRITE_ONCE(pcp->busy, 0);
+	barrier();
+	if (unlikely(READ_ONCE(pcp->drain)))
+		ldata_pcp_drain_requested(pool, pcp);
+	preempt_enable();
+}
+
+/* Give @n indices back to sub-pool @spi; refuse those that do not fit. */
+static void ldata_give_back(struct ldata *pool, int spi, const u32 *idx,
+			    unsigned int n)
+{
+	unsigned int dropped = ldata_sp_put(ldata_sp(pool, spi), idx, n);
+
+	if (unlikely(dropped))
+		ldata_refuse(pool, NULL, LDATA_MISUSE_DOUBLE_FREE, spi, dropped,
+			     _RET_IP_);
+}
+
+/*
+ * Move the @n oldest indices of @pcp, busy or this CPU's with interrupts
+ * off, back to their sub-pool.
+ */
 static void ldata_pcp_drain(struct ldata *pool, struct ldata_pcp *pcp,
 			    unsigned int n)
 {
-	unsigned int dropped;
-
-	lockdep_assert_held(&pcp->lock);
-	dropped = ldata_sp_put(ldata_sp(pool, pcp->spi), pcp->idx, n);
-	if (unlikely(dropped))
-		ldata_refuse(pool, NULL, LDATA_MISUSE_DOUBLE_FREE, pcp->spi,
-			     dropped, _RET_IP_);
+	ldata_give_back(pool, pcp->spi, pcp->idx, n);
 	pcp->count -= n;
 	memmove(pcp->idx, &pcp->idx[n], pcp->count * sizeof(pcp->idx[0]));
 }
 
+/* The same for every element of another sub-pool that @pcp holds. */
+static void ldata_pcp_drain_remote(struct ldata *pool, struct ldata_pcp *pcp)
+{
+	ldata_give_back(pool, pcp->rspi, pcp->ridx, pcp->rcount);
+	pcp->rcount = 0;
+}
+
 /*
- * ldata_reclaim - move every element of sub-pool @spi cached by any CPU
- * back to the sub-pool.  Called with no pcp->lock held by the caller
- * (lockdep cannot check that: an interrupt may run this on top of a task
- * that holds its CPU's).  A caller that holds no lock and runs with
- * interrupts on (preemptible()) waits for a busy cache; any other skips
- * it: it may have interrupted that cache's holder, or hold a lock that an
- * interrupt of the holder is waiting for.
+ * ldata_pcp_drain_here - on @pcp's CPU, with interrupts off: give back
+ * every element it holds (of sub-pool @spi only, if @spi >= 0), or, if
+ * this interrupted an operation on it, ask that operation to do so when
+ * it leaves (ldata_pcp_leave()).
+ */
+static void ldata_pcp_drain_here(struct ldata *pool, struct ldata_pcp *pcp,
+				 int spi)
+{
+	lockdep_assert_irqs_disabled();
+	if (READ_ONCE(pcp->busy)) {
+		WRITE_ONCE(pcp->drain, 1);
+		return;
+	}
+	if (pcp->count && (spi < 0 || pcp->spi == spi))
+		ldata_pcp_drain(pool, pcp, pcp->count);
+	if (pcp->rcount && (spi < 0 || pcp->rspi == spi))
+		ldata_pcp_drain_remote(pool, pcp);
+}
+
+/* ldata_pcp_leave() found a drain request: this CPU, preemption off. */
+static noinline void ldata_pcp_drain_requested(struct ldata *pool,
+					       struct ldata_pcp *pcp)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	if (pcp->count)
+		ldata_pcp_drain(pool, pcp, pcp->count);
+	if (pcp->rcount)
+		ldata_pcp_drain_remote(pool, pcp);
+	/* The elements are back: a waiting ldata_reclaim() may take them. */
+	smp_store_release(&pcp->drain, 0);
+	local_irq_restore(flags);
+}
+
+struct ldata_reclaim {
+	struct ldata *pool;
+	int spi;
+};
+
+/* ldata_reclaim()'s IPI, on the CPU whose cache it drains. */
+static void ldata_reclaim_ipi(void *arg)
+{
+	struct ldata_reclaim *r = arg;
+
+	ldata_pcp_drain_here(r->pool, this_cpu_ptr(r->pool->pcp), r->spi);
+}
+
+/*
+ * Whether @cpu's cache may hold elements of the sub-pool (of any, for a
+ * negative one); a hint.
+ */
+static bool ldata_reclaim_cond(int cpu, void *arg)
+{
+	struct ldata_reclaim *r = arg;
+	struct ldata_pcp *pcp = per_cpu_ptr(r->pool->pcp, cpu);
+
+	/* Read racily: ldata_pcp_drain_here() looks again on that CPU. */
+	return data_race((pcp->count && (r->spi < 0 || pcp->spi == r->spi)) ||
+			 (pcp->rcount && (r->spi < 0 || pcp->rspi == r->spi)));
+}
+
+/* The irq_work of ldata_reclaim() that cannot wait: drain everything. */
+static void ldata_reclaim_work(struct irq_work *work)
+{
+	struct ldata_pcp *pcp = container_of(work, struct ldata_pcp, reclaim);
+
+	ldata_pcp_drain_here(pcp->pool, pcp, -1);
+}
+
+/*
+ * ldata_reclaim - have every CPU give back to sub-pool @spi (to every
+ * sub-pool, if @spi < 0) what its cache holds of it; the caller's cache is
+ * idle.  A caller that may wait
+ * (preemptible(): task context, no spinlock, interrupts on) interrupts
+ * those CPUs and waits until each has drained its cache, or, if it was
+ * busy, until it has left it.  Any other caller may be what keeps one of
+ * them from answering, so it drains its own cache only and sends the
+ * others an irq_work: their elements come back shortly, for a later call.
  */
 static void ldata_reclaim(struct ldata *pool, int spi)
 {
-	bool may_wait = preemptible();
+	struct ldata_reclaim r = { .pool = pool, .spi = spi };
+	struct ldata_pcp *pcp;
 	unsigned long flags;
-	int cpu;
+	int cpu, this;
 
-	for_each_possible_cpu(cpu) {
-		struct ldata_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
-
-		/* A hint only: checked again under the lock. */
-		if (!data_race(pcp->count) || data_race(pcp->spi) != spi)
-			continue;
-		if (may_wait) {
-			raw_spin_lock_irqsave(&pcp->lock, flags);
-		} else {
-			local_irq_save(flags);
-			if (!raw_spin_trylock(&pcp->lock)) {
-				local_irq_restore(flags);
-				continue;
-			}
+	if (preemptible()) {
+		on_each_cpu_cond(ldata_reclaim_cond, ldata_reclaim_ipi, &r, true);
+		for_each_online_cpu(cpu) {
+			pcp = per_cpu_ptr(pool->pcp, cpu);
+			/* Pairs with ldata_pcp_drain_requested()'s release. */
+			while (smp_load_acquire(&pcp->drain))
+				cpu_relax();
 		}
-		if (pcp->spi == spi && pcp->count)
-			ldata_pcp_drain(pool, pcp, pcp->count);
-		raw_spin_unlock_irqrestore(&pcp->lock, flags);
+		return;
 	}
+	local_irq_save(flags);
+	this = smp_processor_id();
+	ldata_pcp_drain_here(pool, this_cpu_ptr(pool->pcp), spi);
+	for_each_online_cpu(cpu)
+		if (cpu != this && ldata_reclaim_cond(cpu, &r))
+			irq_work_queue_on(&per_cpu_ptr(pool->pcp, cpu)->reclaim,
+					  cpu);
+	local_irq_restore(flags);
 }
 
-/* ldata_alloc() without a cache: one element of @spi, reclaiming if dry. */
-static void *ldata_alloc_slow(struct ldata *pool, int spi)
+/*
+ * ldata_alloc_slow - one element of @spi from the sub-pool itself,
+ * reclaiming the caches if it is dry.  The caller's cache is idle.
+ */
+static noinline void *ldata_alloc_slow(struct ldata *pool, int spi)
 {
-	struct ldata_subpool *sp = ldata_sp(pool, spi);
+	struct ldata_subpool *sp;
 	unsigned long flags;
 	u32 idx;
 
+	if (spi < 0)
+		return NULL;
+	sp = ldata_sp(pool, spi);
 	if (ldata_sp_take(sp, &idx, 1))
 		return ldata_elem(pool, spi, idx);
 	ldata_reclaim(pool, spi);
@@ -354,30 +500,77 @@ static void *ldata_alloc_slow(struct ldata *pool, int spi)
 }
 
 /*
- * ldata_alloc_refill - the locked cache @pcp of this CPU holds nothing for
+ * ldata_alloc_refill - the busy cache @pcp of this CPU holds nothing for
  * sub-pool @spi: give back what it holds of another sub-pool, refill it
- * with a batch and take one.  Unlocks @pcp.
+ * with a batch and take one.  Leaves @pcp.
  */
-static void *ldata_alloc_refill(struct ldata *pool, struct ldata_pcp *pcp,
-				int spi)
-	__releases(&pcp->lock)
+static noinline void *ldata_alloc_refill(struct ldata *pool,
+					 struct ldata_pcp *pcp, int spi)
 {
 	unsigned int n;
+	u32 idx;
 
-	lockdep_assert_held(&pcp->lock);
-
+	if (unlikely(spi < 0)) {
+		ldata_pcp_leave(pool, pcp);
+		return NULL;
+	}
 	if (pcp->count)
 		ldata_pcp_drain(pool, pcp, pcp->count);
 	pcp->spi = spi;
 	n = ldata_sp_take(ldata_sp(pool, spi), pcp->idx, LDATA_PCP_BATCH);
 	if (n) {
 		pcp->count = n - 1;
-		n = pcp->idx[n - 1];
-		raw_spin_unlock(&pcp->lock);
-		return ldata_elem(pool, spi, n);
+		idx = pcp->idx[n - 1];
+		ldata_pcp_leave(pool, pcp);
+		return ldata_elem(pool, spi, idx);
 	}
-	raw_spin_unlock(&pcp->lock);
+	ldata_pcp_leave(pool, pcp);
 	return ldata_alloc_slow(pool, spi);
+}
+
+/*
+ * ldata_alloc_done - what ldata_alloc() does besides handing out @elem
+ * (or NULL), of sub-pool @spi, to @ip: CONFIG_LDATA_DEBUG's state and the
+ * event.  The fast path's calls are all tail calls, so it saves no
+ * register.
+ */
+static noinline void *ldata_alloc_done(struct ldata *pool, int spi,
+				       void *elem, unsigned long ip)
+{
+	if (IS_ENABLED(CONFIG_LDATA_DEBUG) && elem) {
+		enum ldata_misuse_kind why;
+		int at;
+		u32 idx;
+
+		WARN_ON_ONCE(!ldata_lookup(pool, elem, &at, &idx, &why) ||
+			     !ldata_debug_move(ldata_sp(pool, at), idx,
+					       LDATA_FREE, LDATA_ALLOCATED));
+	}
+	if (trace_ldata_alloc_enabled())
+		trace_ldata_alloc(pool, elem, ip, ldata_sp_nid(pool, spi),
+				  numa_node_id());
+	return elem;
+}
+
+/*
+ * ldata_alloc_miss - ldata_alloc() for @ip when this CPU's cache has
+ * nothing for it: @pcp, busy, holds nothing of its home, or is NULL
+ * because this interrupted an operation on it.
+ */
+static noinline void *ldata_alloc_miss(struct ldata *pool,
+				       struct ldata_pcp *pcp, unsigned long ip)
+{
+	void *elem;
+	int spi;
+
+	if (pcp) {
+		spi = READ_ONCE(pcp->home);
+		elem = ldata_alloc_refill(pool, pcp, spi);
+	} else {
+		spi = READ_ONCE(raw_cpu_ptr(pool->pcp)->home);
+		elem = ldata_alloc_slow(pool, spi);
+	}
+	return ldata_alloc_done(pool, spi, elem, ip);
 }
 
 /**
@@ -398,64 +591,94 @@ static void *ldata_alloc_refill(struct ldata *pool, struct ldata_pcp *pcp,
  */
 void *ldata_alloc(ldata_t pool)
 {
-	struct ldata_pcp *pcp = raw_cpu_ptr(pool->pcp);
-	int spi = READ_ONCE(pcp->home);	/* ldata_home() of this CPU */
-	void *elem = NULL;
-	u32 idx;
+	struct ldata_pcp *pcp = ldata_pcp_enter(pool);
+	void *elem;
+	int spi;
 
-	if (unlikely(spi < 0))
-		goto out;
-	if (raw_spin_trylock(&pcp->lock)) {
-		if (likely(pcp->spi == spi && pcp->count)) {
-			idx = pcp->idx[--pcp->count];
-			raw_spin_unlock(&pcp->lock);
-			elem = ldata_elem(pool, spi, idx);
-		} else {
-			elem = ldata_alloc_refill(pool, pcp, spi);
-		}
-	} else {
-		elem = ldata_alloc_slow(pool, spi);
-	}
-	if (IS_ENABLED(CONFIG_LDATA_DEBUG) && elem) {
-		enum ldata_misuse_kind why;
-		int at;
-
-		WARN_ON_ONCE(!ldata_lookup(pool, elem, &at, &idx, &why) ||
-			     !ldata_debug_move(ldata_sp(pool, at), idx,
-					       LDATA_FREE, LDATA_ALLOCATED));
-	}
-out:
-	if (trace_ldata_alloc_enabled())
-		trace_ldata_alloc(pool, elem, _RET_IP_, ldata_sp_nid(pool, spi),
-				  numa_node_id());
+	if (unlikely(!pcp))
+		return ldata_alloc_miss(pool, NULL, _RET_IP_);
+	spi = READ_ONCE(pcp->home);	/* ldata_home() of this CPU */
+	if (unlikely(pcp->spi != spi || !pcp->count))
+		return ldata_alloc_miss(pool, pcp, _RET_IP_);
+	elem = ldata_elem(pool, spi, pcp->idx[--pcp->count]);
+	ldata_pcp_leave(pool, pcp);
+	if (IS_ENABLED(CONFIG_LDATA_DEBUG) || trace_ldata_alloc_enabled())
+		return ldata_alloc_done(pool, spi, elem, _RET_IP_);
 	return elem;
 }
 EXPORT_SYMBOL_GPL(ldata_alloc);
+
+/* Give element @idx back to sub-pool @spi, or refuse it (@ip's free). */
+static void ldata_sp_free(struct ldata *pool, int spi, u32 idx,
+			  unsigned long ip)
+{
+	if (unlikely(ldata_sp_put(ldata_sp(pool, spi), &idx, 1)))
+		ldata_refuse(pool, ldata_elem(pool, spi, idx),
+			     LDATA_MISUSE_DOUBLE_FREE, spi, 1, ip);
+}
+
+/*
+ * ldata_push_slow - element @idx of sub-pool @spi is free and the busy
+ * cache @pcp of this CPU is full of that sub-pool's, or holds another's:
+ * make room, or keep it with the other elements of @spi freed here, which
+ * go back to their sub-pool LDATA_PCP_BATCH at a time.  Leaves @pcp.
+ */
+static noinline void ldata_push_slow(struct ldata *pool,
+				     struct ldata_pcp *pcp, int spi, u32 idx)
+{
+	if (pcp->spi == spi) {
+		ldata_pcp_drain(pool, pcp, LDATA_PCP_BATCH);
+		pcp->idx[pcp->count++] = idx;
+	} else {
+		if (pcp->rspi != spi || pcp->rcount == LDATA_PCP_BATCH) {
+			if (pcp->rcount)
+				ldata_pcp_drain_remote(pool, pcp);
+			pcp->rspi = spi;
+		}
+		pcp->ridx[pcp->rcount++] = idx;
+	}
+	ldata_pcp_leave(pool, pcp);
+}
 
 /*
  * Element @idx of sub-pool @spi is free: to this CPU's cache, or home.
  * @ip is the caller of ldata_free(), for a refusal.
  */
-static inline void ldata_push(struct ldata *pool, int spi, u32 idx,
-			      unsigned long ip)
+static __always_inline void ldata_push(struct ldata *pool, int spi, u32 idx,
+				       unsigned long ip)
 {
-	struct ldata_pcp *pcp = raw_cpu_ptr(pool->pcp);
+	struct ldata_pcp *pcp = ldata_pcp_enter(pool);
 
-	/* Unlocked peek at the cache's node, checked again under the lock. */
-	if (data_race(pcp->spi) == spi && raw_spin_trylock(&pcp->lock)) {
-		if (likely(pcp->spi == spi)) {
-			if (unlikely(pcp->count == LDATA_PCP_MAX))
-				ldata_pcp_drain(pool, pcp, LDATA_PCP_BATCH);
-			pcp->idx[pcp->count++] = idx;
-			raw_spin_unlock(&pcp->lock);
-			return;
-		}
-		raw_spin_unlock(&pcp->lock);
+	if (unlikely(!pcp)) {
+		/* This interrupted an operation on the cache. */
+		ldata_sp_free(pool, spi, idx, ip);
+		return;
 	}
-	/* Another node's element, or this CPU's cache is busy. */
-	if (unlikely(ldata_sp_put(ldata_sp(pool, spi), &idx, 1)))
-		ldata_refuse(pool, ldata_elem(pool, spi, idx),
-			     LDATA_MISUSE_DOUBLE_FREE, spi, 1, ip);
+	if (likely(pcp->spi == spi && pcp->count < LDATA_PCP_MAX)) {
+		pcp->idx[pcp->count++] = idx;
+		ldata_pcp_leave(pool, pcp);
+		return;
+	}
+	ldata_push_slow(pool, pcp, spi, idx);
+}
+
+/*
+ * ldata_free_checked - ldata_free() of element @idx of sub-pool @spi,
+ * @elem, for @ip, with CONFIG_LDATA_DEBUG's check or the event: out of
+ * line, as ldata_alloc_done().
+ */
+static noinline void ldata_free_checked(struct ldata *pool, void *elem,
+					int spi, u32 idx, unsigned long ip)
+{
+	if (unlikely(!ldata_debug_move(ldata_sp(pool, spi), idx,
+				       LDATA_ALLOCATED, LDATA_FREE))) {
+		ldata_refuse(pool, elem, LDATA_MISUSE_DOUBLE_FREE, spi, 1, ip);
+		return;
+	}
+	if (trace_ldata_free_enabled())
+		trace_ldata_free(pool, elem, ip, ldata_sp_nid(pool, spi),
+				 numa_node_id());
+	ldata_push(pool, spi, idx, ip);
 }
 
 /**
@@ -485,15 +708,10 @@ void ldata_free(ldata_t pool, void *elem)
 		ldata_refuse(pool, elem, why, -1, 1, _RET_IP_);
 		return;
 	}
-	if (unlikely(!ldata_debug_move(ldata_sp(pool, spi), idx,
-				       LDATA_ALLOCATED, LDATA_FREE))) {
-		ldata_refuse(pool, elem, LDATA_MISUSE_DOUBLE_FREE, spi, 1,
-			     _RET_IP_);
+	if (IS_ENABLED(CONFIG_LDATA_DEBUG) || trace_ldata_free_enabled()) {
+		ldata_free_checked(pool, elem, spi, idx, _RET_IP_);
 		return;
 	}
-	if (trace_ldata_free_enabled())
-		trace_ldata_free(pool, elem, _RET_IP_, ldata_sp_nid(pool, spi),
-				 numa_node_id());
 	ldata_push(pool, spi, idx, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(ldata_free);
@@ -734,7 +952,7 @@ static void ldata_sp_destroy(struct ldata *pool, struct ldata_subpool *sp)
  */
 static void ldata_pool_teardown(struct ldata *pool)
 {
-	int i;
+	int i, cpu;
 
 	mutex_lock(&pool->grow_mutex);
 	for (i = 0; i < pool->nr_sp; i++)
@@ -744,6 +962,10 @@ static void ldata_pool_teardown(struct ldata *pool)
 	mutex_destroy(&pool->grow_mutex);
 	if (pool->area)
 		free_vm_area(pool->area);
+	/* An ldata_reclaim() that could not wait may have left work behind. */
+	if (pool->pcp)
+		for_each_possible_cpu(cpu)
+			irq_work_sync(&per_cpu_ptr(pool->pcp, cpu)->reclaim);
 	free_percpu(pool->pcp);
 	kfree(pool->node_sp);
 	kfree(pool->sp);
@@ -762,6 +984,15 @@ static int ldata_pool_setup(struct ldata *pool)
 	pool->pcp = alloc_percpu(struct ldata_pcp);
 	if (!pool->sp || !pool->node_sp || !pool->pcp)
 		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		struct ldata_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
+
+		init_irq_work(&pcp->reclaim, ldata_reclaim_work);
+		pcp->pool = pool;
+		pcp->home = -1;		/* ldata_register() sets it */
+		pcp->spi = -1;
+		pcp->rspi = -1;
+	}
 	pool->len = (unsigned long)pool->nr_sp << pool->span_shift;
 	pool->area = get_vm_area(pool->len, VM_SPARSE);
 	if (!pool->area)
@@ -781,13 +1012,6 @@ static int ldata_pool_setup(struct ldata *pool)
 	pool->nr_sp = spi;
 	/* Fewer nodes than counted (memory hot-removed): no span past them. */
 	pool->len = (unsigned long)pool->nr_sp << pool->span_shift;
-	for_each_possible_cpu(cpu) {
-		struct ldata_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
-
-		raw_spin_lock_init(&pcp->lock);
-		pcp->home = -1;		/* ldata_register() sets it */
-		pcp->spi = -1;
-	}
 	return 0;
 }
 
@@ -877,9 +1101,10 @@ static void ldata_register(struct ldata *pool)
 
 /*
  * CPU hotplug.  A CPU coming online may have been given a node since the
- * pools were made (a hot-added CPU): its home follows.  A CPU going offline
- * gives back what its caches hold, so that nothing waits in a dead CPU's
- * cache for ldata_reclaim().  Both run on that CPU.
+ * pools were made (a hot-added CPU): its home follows; this runs on that
+ * CPU.  Once a CPU is dead, the CPU that took it down gives back what its
+ * caches hold, so that nothing waits in them for ldata_reclaim(), which
+ * only asks online CPUs.
  */
 static int ldata_cpu_online(unsigned int cpu)
 {
@@ -893,19 +1118,18 @@ static int ldata_cpu_online(unsigned int cpu)
 	return 0;
 }
 
-static int ldata_cpu_offline(unsigned int cpu)
+static int ldata_cpu_dead(unsigned int cpu)
 {
 	struct ldata_pcp *pcp;
 	struct ldata *pool;
-	unsigned long flags;
 
 	mutex_lock(&ldata_lock);
 	list_for_each_entry(pool, &ldata_pools, list) {
 		pcp = per_cpu_ptr(pool->pcp, cpu);
-		raw_spin_lock_irqsave(&pcp->lock, flags);
 		if (pcp->count)
 			ldata_pcp_drain(pool, pcp, pcp->count);
-		raw_spin_unlock_irqrestore(&pcp->lock, flags);
+		if (pcp->rcount)
+			ldata_pcp_drain_remote(pool, pcp);
 	}
 	mutex_unlock(&ldata_lock);
 	return 0;
@@ -913,10 +1137,13 @@ static int ldata_cpu_offline(unsigned int cpu)
 
 static int __init ldata_init(void)
 {
-	int ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "mm/ldata:online",
-					    ldata_cpu_online,
-					    ldata_cpu_offline);
+	int ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "mm/ldata:dead",
+					    NULL, ldata_cpu_dead);
 
+	if (ret >= 0)
+		ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN,
+						"mm/ldata:online",
+						ldata_cpu_online, NULL);
 	return ret < 0 ? ret : 0;
 }
 subsys_initcall(ldata_init);
@@ -976,6 +1203,8 @@ int ldata_create(size_t size, long initcount, long maxcount, kkey_t kkey,
 	pool->size = size;
 	pool->stride = stride;
 	pool->recip = reciprocal_value(stride);
+	if (is_power_of_2(stride))
+		pool->stride_shift = ilog2(stride);
 	pool->maxcount = maxcount;
 	pool->kkey = kkey;
 	pool->caller = _RET_IP_;
@@ -1069,11 +1298,15 @@ int ldata_node_stats(ldata_t pool, int nid, struct ldata_node_stats *st)
 	st->cached = 0;
 	for_each_possible_cpu(cpu) {
 		struct ldata_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
-		/* A snapshot: caches change under their own locks meanwhile. */
+		/* A snapshot: their CPUs change them meanwhile. */
 		int owner = data_race(pcp->spi), count = data_race(pcp->count);
+		/* The same of the elements of another node freed there. */
+		int rown = data_race(pcp->rspi), rcnt = data_race(pcp->rcount);
 
 		if (owner == spi)
 			st->cached += count;
+		if (rown == spi)
+			st->cached += rcnt;
 	}
 	raw_spin_lock_irqsave(&sp->lock, flags);
 	st->nid = nid;
@@ -1089,6 +1322,14 @@ int ldata_node_stats(ldata_t pool, int nid, struct ldata_node_stats *st)
 EXPORT_SYMBOL_IF_KUNIT(ldata_node_stats);
 
 #if IS_ENABLED(CONFIG_KUNIT)
+/* Every CPU gives back what its cache of @pool holds, now. */
+void ldata_drain_caches(ldata_t pool)
+{
+	might_sleep();
+	ldata_reclaim(pool, -1);
+}
+EXPORT_SYMBOL_IF_KUNIT(ldata_drain_caches);
+
 /* Pages held by every ldata pool. */
 long ldata_nr_pages(void)
 {

@@ -38,6 +38,7 @@ int ldata_node_stats(ldata_t pool, int nid, struct ldata_node_stats *st);
 #if IS_ENABLED(CONFIG_KUNIT)
 struct page *ldata_alloc_page(int nid);
 void ldata_free_unchecked(ldata_t pool, void *elem);
+void ldata_drain_caches(ldata_t pool);
 long ldata_nr_pages(void);
 int ldata_nr_pools(void);
 #endif

@@ -26,10 +26,11 @@
  *     a reused one holds what its last user left.
  *  3) @kkey is recorded and reported but not enforced: Linux has no
  *     supervisor storage keys.
- *  4) Per-CPU caches hold up to LDATA_PCP_MAX free elements each; they
- *     are taken back when a node runs dry, so they never make
- *     ldata_alloc() fail while its node has a free element, except one
- *     in a cache that another CPU is operating on at that instant.
+ *  4) Per-CPU caches hold up to LDATA_PCP_MAX free elements of their node
+ *     and LDATA_PCP_BATCH of another; a node that runs dry asks for them
+ *     back.  A caller that may wait (preemptible()) gets them before
+ *     ldata_alloc() returns NULL; any other caller gets NULL at once and
+ *     the elements come back shortly after, for its next call.
  *
  * See Documentation/mm/ldata.rst.
  */
