@@ -561,7 +561,11 @@ static int dirty_fn(struct utask *u)
 	for (i = 0; i < 5; i++) {
 		if (expect_ok(test, as_lw_att64(c->lw, 0, PAGE_SIZE, &addr[i])))
 			return -EIO;
-		/* A detached page faults at once on this CPU. */
+		/*
+		 * A detached page that was never touched faults: no CPU can
+		 * hold a translation of it (without LW_DEBUG, detach flushes
+		 * nothing).
+		 */
 		KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr[i], PAGE_SIZE), 0);
 		KUNIT_EXPECT_EQ(test, uread(addr[i], &j, 1), -EFAULT);
 	}

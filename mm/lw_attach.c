@@ -24,13 +24,13 @@
  * attachment holds the descriptor's lightweight count, so xmdetach()
  * refuses with -EBUSY until it is detached.
  *
- * Attach and detach never take mmap_lock for writing and never create or
- * destroy a VMA.  They only ever touch the calling thread's own window:
- * its page allocator (two bitmaps and a cursor), its attachment table and
- * its flush registrations belong to that thread alone, so they need no
- * lock.  The VMA is held with the per-VMA read lock (mmap_lock for reading
- * where that fails), which keeps it from being unmapped under us; PTEs are
- * written in a batch under the page-table lock of each PMD.
+ * Attach and detach never take mmap_lock and never create or destroy a
+ * VMA.  They only ever touch the calling thread's own window: its page
+ * allocator (two bitmaps and a cursor), its attachment table, its spare
+ * attachment records and its flush registrations belong to that thread
+ * alone, so they need no lock.  Nor does its sealed VMA, which nothing
+ * else can change or remove while the thread lives (lw_window_lock()); PTEs
+ * are written in a batch under the page-table lock of each PMD.
  *
  * Deferred invalidation: see the DOC block below, which
  * Documentation/mm/lw_attach.rst includes.
@@ -45,11 +45,12 @@
 /**
  * DOC: Deferred invalidation
  *
- * Without ``LW_DEBUG``, as_lw_det64() clears the PTEs and flushes the TLB of
- * the current CPU only.  Other CPUs may still hold translations of the
- * range: the thread may have run on them before (it migrates), and other
- * threads of the process share the page tables.  A stale translation can
- * only ever reach the descriptor's pages, and only while they are pinned:
+ * Without ``LW_DEBUG``, as_lw_det64() clears the PTEs and flushes no TLB.
+ * Any CPU of the mm may still hold translations of the range: the current
+ * one, those the thread ran on before (it migrates), and those of other
+ * threads of the process, which share the page tables.  A stale
+ * translation can only ever reach the descriptor's pages, and only while
+ * they are pinned:
  *
  * 1. the detached range is marked dirty and is not handed out again until
  *    one flush of the whole window on every CPU of the mm has made it
@@ -118,9 +119,15 @@ EXPORT_TRACEPOINT_SYMBOL_GPL(lw_flush);
 
 static struct kmem_cache *lw_att_cache;
 
-/* One attachment, in its thread's window->atts[] at its first page. */
+/*
+ * One attachment, in its thread's window->atts[] at its first page; or a
+ * spare record, on window->spare by @next_spare.
+ */
 struct lw_att {
-	struct xmem *dp;
+	union {
+		struct xmem *dp;
+		struct lw_att *next_spare;
+	};
 	struct xmem_obj *obj;		/* with a lightweight reference */
 	unsigned long addr;		/* what as_lw_att64() returned */
 	size_t length;
@@ -136,9 +143,9 @@ struct lw_flush {
 };
 
 /*
- * How a window's VMA is held while its PTEs are written: its per-VMA read
- * lock, or mmap_lock (for reading where the VMA lock was not available,
- * for writing at teardown).  Either keeps the VMA and its page tables.
+ * How a window's VMA is held while its PTEs are written: by its own thread
+ * alone (lw_window_lock() says why that is enough), or, at teardown, under
+ * mmap_lock for writing.
  */
 struct lw_held {
 	struct vm_area_struct *vma;
@@ -150,7 +157,7 @@ static inline void lw_assert_held(struct lw_window *win, struct lw_held *held)
 	if (held->mmap_locked)
 		mmap_assert_locked(win->mm);
 	else
-		vma_assert_locked(held->vma);
+		VM_WARN_ON_ONCE(current != win->task || held->vma != win->vma);
 }
 
 /* ===== Callers and process settings ===== */
@@ -240,6 +247,21 @@ static vm_fault_t lw_window_pfn_mkwrite(struct vm_fault *vmf)
 	return lw_window_bad_access(vmf, LW_MISUSE_RDONLY_WRITE);
 }
 
+/*
+ * The window's VMA goes: unmapped by its thread's teardown (which has
+ * detached the window from it first), at the end of the mm, or by what no
+ * process can do to a sealed VMA.  From here its thread no longer uses it.
+ * mmap_lock is held, for writing or downgraded by the unmap.
+ */
+static void lw_window_close(struct vm_area_struct *vma)
+{
+	struct lw_window *win = vma->vm_private_data;
+
+	mmap_assert_locked(vma->vm_mm);
+	if (win)
+		WRITE_ONCE(win->vma, NULL);
+}
+
 static int lw_window_may_split(struct vm_area_struct *vma, unsigned long addr)
 {
 	return -EINVAL;
@@ -258,6 +280,7 @@ static const char *lw_window_name(struct vm_area_struct *vma)
 static const struct vm_operations_struct lw_window_vm_ops = {
 	.fault		= lw_window_fault,
 	.pfn_mkwrite	= lw_window_pfn_mkwrite,
+	.close		= lw_window_close,
 	.may_split	= lw_window_may_split,
 	.mremap		= lw_window_mremap,
 	.name		= lw_window_name,
@@ -360,6 +383,8 @@ static int lw_window_map(struct lw_window *win, struct file *file)
 	vma_start_write(vma);
 	vm_flags_set(vma, VM_SEALED);
 	err = lw_window_populate(win);
+	if (!err)
+		win->vma = vma;
 	if (err) {
 		/* Nothing is mapped in it yet; it must not outlive @win. */
 		vma->vm_private_data = NULL;
@@ -441,42 +466,30 @@ fail:
 }
 
 /*
- * lw_window_lock - hold the window's VMA in @held, or return false if it is
- * gone or is no longer the window (then the window is marked broken and an
- * lw_misuse event reports it).
+ * lw_window_lock - the window's VMA in @held, or false if it is gone (then
+ * the window is marked broken and an lw_misuse event reports it).
+ *
+ * The thread uses the VMA it mapped without a VMA lock or mmap_lock: no
+ * one else can change or remove it while the thread runs here.  It is
+ * sealed (munmap(), mremap(), mprotect() and MAP_FIXED over it are
+ * refused), ->may_split and ->mremap refuse, VM_IO | VM_PFNMAP never
+ * merges with a neighbour, and only this thread (lw_window_unmap()) or the
+ * end of the mm, after every thread, takes it down.  Its page tables,
+ * allocated at creation, go only with it.  Should it go anyway,
+ * lw_window_close() has cleared win->vma, under mmap_lock.
  */
 static bool lw_window_lock(struct lw_window *win, struct lw_held *held)
 {
-	struct vm_area_struct *vma;
+	struct vm_area_struct *vma = READ_ONCE(win->vma);
 
 	held->mmap_locked = false;
-	vma = lock_vma_under_rcu(win->mm, win->start);
-	if (!vma) {
-		mmap_read_lock(win->mm);
-		held->mmap_locked = true;
-		vma = vma_lookup(win->mm, win->start);
-	}
 	held->vma = vma;
-	if (vma && vma->vm_ops == &lw_window_vm_ops &&
-	    vma->vm_private_data == win && vma->vm_start == win->start &&
-	    vma->vm_end == win->end)
+	if (likely(vma))
 		return true;
-	if (vma && !held->mmap_locked)
-		vma_end_read(vma);
-	if (held->mmap_locked)
-		mmap_read_unlock(win->mm);
 	win->broken = true;
 	trace_lw_misuse(LW_MISUSE_WINDOW_DAMAGED, NULL, win->start, 0,
 			win->tgid, win->pid, 1, -EIO);
 	return false;
-}
-
-static void lw_window_unlock(struct lw_window *win, struct lw_held *held)
-{
-	if (held->mmap_locked)
-		mmap_read_unlock(win->mm);
-	else
-		vma_end_read(held->vma);
 }
 
 /* ===== Page tables ===== */
@@ -546,35 +559,21 @@ static void lw_ptes_clear(struct lw_window *win, struct lw_held *held,
 		pte = pte_offset_map_lock(win->mm, pmd, addr, &ptl);
 		if (WARN_ON_ONCE(!pte))
 			break;	/* still end the notifier range */
+		/*
+		 * A plain store, not ptep_get_and_clear()'s atomic exchange:
+		 * lw_ptes_set() wrote these PTEs young, and dirty if writable,
+		 * so no CPU ever updates them, and a special PTE has no
+		 * refcount, mapcount or rmap for the old value to settle.
+		 */
 		arch_enter_lazy_mmu_mode();
 		for (i = 0; i < n; i++)
-			ptep_get_and_clear(win->mm, addr + (i << PAGE_SHIFT),
-					   pte + i);
+			pte_clear(win->mm, addr + (i << PAGE_SHIFT), pte + i);
 		arch_leave_lazy_mmu_mode();
 		pte_unmap_unlock(pte, ptl);
 		addr += n << PAGE_SHIFT;
 		nr -= n;
 	}
 	mmu_notifier_invalidate_range_end(&range);
-}
-
-/* Flush [@start, @end) of the current mm from this CPU's TLB only. */
-static void lw_flush_local(struct vm_area_struct *vma, unsigned long start,
-			   unsigned long end)
-{
-#ifdef CONFIG_X86
-	preempt_disable();
-	if ((end - start) >> PAGE_SHIFT > LW_LOCAL_FLUSH_CEILING) {
-		flush_tlb_local();
-	} else {
-		for (; start < end; start += PAGE_SIZE)
-			flush_tlb_one_user(start);
-	}
-	preempt_enable();
-#else
-	/* No local-only ranged flush here: flush everywhere, still correct. */
-	flush_tlb_range(vma, start, end);
-#endif
 }
 
 /* ===== Window space: next fit over busy | dirty, wrap flush ===== */
@@ -666,6 +665,34 @@ static struct lw_window *lw_current_window(struct lw_mm *lwm)
 	return win;
 }
 
+/*
+ * An attachment record: a spare one of the thread's window @win (NULL or
+ * an error before it has one), or a new one.
+ */
+static struct lw_att *lw_att_alloc(struct lw_window *win)
+{
+	struct lw_att *att;
+
+	if (IS_ERR_OR_NULL(win) || !win->spare)
+		return kmem_cache_alloc(lw_att_cache, GFP_KERNEL_ACCOUNT);
+	att = win->spare;
+	win->spare = att->next_spare;
+	win->nr_spare--;
+	return att;
+}
+
+/* Done with @att: kept as a spare of @win if there is room, else freed. */
+static void lw_att_free(struct lw_window *win, struct lw_att *att)
+{
+	if (IS_ERR_OR_NULL(win) || win->nr_spare >= LW_SPARE_ATTS) {
+		kmem_cache_free(lw_att_cache, att);
+		return;
+	}
+	att->next_spare = win->spare;
+	win->spare = att;
+	win->nr_spare++;
+}
+
 /* The window pages an attachment of @length bytes from @offset takes. */
 static unsigned long lw_att_pages(struct xmem_obj *obj, size_t offset,
 				  size_t length)
@@ -695,12 +722,11 @@ static int lw_att_map(struct lw_window *win, struct lw_att *att,
 	first = lw_space_alloc(win, &held, nr);
 	err = first;
 	if (first < 0)
-		goto unlock;
+		return err;
 	err = lw_ptes_set(win, &held, first, &obj->pages[in >> PAGE_SHIFT], nr,
 			  obj->writable && write);
 	if (err)
 		goto erase;
-	lw_window_unlock(win, &held);
 
 	att->dp = dp;
 	att->obj = obj;
@@ -721,8 +747,6 @@ erase:
 	bitmap_set(win->dirty, first, nr);
 	bitmap_clear(win->busy, first, nr);
 	win->attached -= nr;
-unlock:
-	lw_window_unlock(win, &held);
 	return err;
 }
 
@@ -803,7 +827,8 @@ int lw_att64(struct xmem *dp, size_t offset, size_t length, bool write,
 	if (lw_att_pages(obj, offset, length) >
 	    DIV_ROUND_UP(lwm->pool_size, PAGE_SIZE))
 		goto put;
-	att = kmem_cache_alloc(lw_att_cache, GFP_KERNEL_ACCOUNT);
+	win = current->lw_window;
+	att = lw_att_alloc(win);
 	if (!att)
 		goto put;
 	win = lw_current_window(lwm);
@@ -817,7 +842,7 @@ int lw_att64(struct xmem *dp, size_t offset, size_t length, bool write,
 	*addr = mapped;
 	goto out;
 free:
-	kmem_cache_free(lw_att_cache, att);
+	lw_att_free(win, att);
 put:
 	xmem_lw_put(obj);
 out:
@@ -905,13 +930,17 @@ static void lw_att_unmap(struct lw_window *win, struct lw_held *held,
 	unsigned long end = start + (att->nr << PAGE_SHIFT);
 
 	lw_ptes_clear(win, held, att->first, att->nr);
+	/*
+	 * No flush at all otherwise, not even of this CPU's TLB: a stale
+	 * translation here is no different from one on any other CPU of the
+	 * mm, which the deferred-invalidation rules already cover (the range
+	 * stays dirty until a flush on every CPU, and xmdetach() runs the
+	 * flush registered here before it unpins a page).
+	 */
 	if ((win->lwm->flags & LW_DEBUG) ||
-	    lw_defer_flush(win, att->obj)) {
+	    lw_defer_flush(win, att->obj))
 		/* Debug, or no memory to defer: flush everywhere now. */
 		flush_tlb_range(held->vma, start, end);
-	} else {
-		lw_flush_local(held->vma, start, end);
-	}
 	bitmap_clear(win->busy, att->first, att->nr);
 	bitmap_set(win->dirty, att->first, att->nr);
 	win->attached -= att->nr;
@@ -967,11 +996,10 @@ int as_lw_det64(struct xmem *dp, unsigned long addr, size_t length)
 	if (!lw_window_lock(win, &held))
 		goto out;
 	lw_att_unmap(win, &held, att);
-	lw_window_unlock(win, &held);
 	win->atts[att->first] = NULL;
 	win->nr_atts--;
 	xmem_lw_put(att->obj);
-	kmem_cache_free(lw_att_cache, att);
+	lw_att_free(win, att);
 	err = 0;
 out:
 	trace_lw_detach(dp, 0, length, addr, err);
@@ -1100,6 +1128,8 @@ void lw_thread_exit(struct task_struct *tsk)
 		xmem_lw_put(att->obj);
 		kmem_cache_free(lw_att_cache, att);
 	}
+	while (win->spare)
+		kmem_cache_free(lw_att_cache, lw_att_alloc(win));
 
 	spin_lock(&win->lwm->lock);
 	list_del(&win->node);

@@ -28,8 +28,8 @@ struct xmem_flush;
  * 16 MiB per thread at this size (see lw_window_pages()).
  */
 #define LW_POOL_MAX		SZ_4G
-/* Above this many pages a local flush drops the whole local TLB. */
-#define LW_LOCAL_FLUSH_CEILING	33
+/* Attachment records a window keeps for reuse instead of freeing them. */
+#define LW_SPARE_ATTS		16
 
 /**
  * struct lw_mm - a process's lightweight settings, mm->lw
@@ -63,15 +63,20 @@ struct lw_mm {
  * @dirty: pages detached since the last global flush of the window
  * @atts: nr_pages entries: the attachment that starts at each page, or NULL
  * @nr_atts: attachments
+ * @spare: attachment records kept for the next attaches, linked by their
+ *	first word; at most %LW_SPARE_ATTS
+ * @nr_spare: records in @spare
  * @flushes: deferred flushes registered on descriptors, by object
+ * @vma: the window's VMA, or NULL once it is closed (lw_window_close())
  * @pmds: the PMD entry of each PMD_SIZE of the window
  * @mapped: the window's file has been mapped (it maps once)
  * @broken: the VMA was found gone or changed: every call fails with -EIO
  * @user: the user charged for the window (lw_window_pages()), or NULL
  * @charged: pages charged to @user
  *
- * Everything but @node is used only by the owning thread, or is fixed once
- * the window is mapped, so it needs no lock.
+ * Everything but @node and @vma is used only by the owning thread, or is
+ * fixed once the window is mapped, so it needs no lock; @vma is cleared
+ * under mmap_lock and read with READ_ONCE().
  */
 struct lw_window {
 	struct mm_struct *mm;
@@ -90,7 +95,10 @@ struct lw_window {
 	unsigned long *dirty;
 	struct lw_att **atts;
 	unsigned long nr_atts;
+	struct lw_att *spare;
+	unsigned int nr_spare;
 	DECLARE_HASHTABLE(flushes, 4);
+	struct vm_area_struct *vma;
 	pmd_t **pmds;
 	bool mapped;
 	bool broken;
