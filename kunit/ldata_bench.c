@@ -1002,7 +1002,7 @@ static void bench_targets(struct kunit *test)
 				 "ldata scaling T=%d in node %u B bulk %u",
 				 bench.node_cpus, bench_sizes[si],
 				 bench_bulks[bi]);
-			bench_target(test, what, &st, false, 900,
+			bench_target(test, what, &st, false, 950,
 				     seq_buf_str(&ref));
 		}
 	}
@@ -1010,7 +1010,7 @@ static void bench_targets(struct kunit *test)
 		snprintf(what, sizeof(what), "ldata free other_node/%s",
 			 bench_freer_name[bench.xnode_local]);
 		bench_target(test, what, &bench.xnode_ratio[BENCH_LDATA], true,
-			     3000, "");
+			     1500, "");
 	}
 }
 
