@@ -18,7 +18,9 @@
  *  - kmem_cache: kmem_cache_alloc(GFP_KERNEL)/kmem_cache_free() on a cache
  *    of its own (SLAB_NO_MERGE) of the same size, SLAB_HWCACHE_ALIGN;
  *  - objpool: objpool_pop()/objpool_push() on a pool of
- *    bench_objpool_count() objects of the same size.
+ *    bench_objpool_count() objects of the same size;
+ *  - kmem_nowait: kmem_cache with GFP_NOWAIT, like for like with
+ *    ldata_alloc(), which never sleeps.
  *
  * bench_single_thread: ns per alloc+free pair on one CPU, bulk 1 (alloc,
  *	free) and bulk 16 (16 allocations, then 16 frees), and ldata's
@@ -85,6 +87,7 @@ enum bench_kind {
 	BENCH_LDATA,
 	BENCH_KMEM,
 	BENCH_OBJPOOL,
+	BENCH_KMEM_NOWAIT,
 	BENCH_NR_KINDS
 };
 
@@ -92,7 +95,11 @@ static const char * const bench_kind_name[BENCH_NR_KINDS] = {
 	[BENCH_LDATA] = "ldata",
 	[BENCH_KMEM] = "kmem_cache",
 	[BENCH_OBJPOOL] = "objpool",
+	[BENCH_KMEM_NOWAIT] = "kmem_nowait",
 };
+
+/* ldata's ratios: to every other kind, kind k + 1 at index k. */
+#define BENCH_NR_RATIOS	(BENCH_NR_KINDS - 1)
 
 static const unsigned int bench_sizes[] = { 64, 256 };
 static const unsigned int bench_bulks[] = { 1, BENCH_BULK_MAX };
@@ -139,9 +146,10 @@ static struct {
 	u64 clock_ns;		/* cost of one ktime_get_ns() */
 
 	bool have_single;
-	/* ps per pair; ldata's ratio to kmem_cache and to objpool */
+	/* ps per pair; ldata's ratio to each other kind */
 	struct bench_stat single[BENCH_NR_SIZES][BENCH_NR_BULKS][BENCH_NR_KINDS];
-	struct bench_stat single_ratio[BENCH_NR_SIZES][BENCH_NR_BULKS][2];
+	struct bench_stat single_ratio[BENCH_NR_SIZES][BENCH_NR_BULKS]
+				      [BENCH_NR_RATIOS];
 	bool have_scaling;
 	struct bench_point scaling[BENCH_NR_SIZES][BENCH_NR_BULKS]
 				  [BENCH_MAX_POINTS][BENCH_NR_KINDS];
@@ -220,6 +228,8 @@ static __always_inline void *bench_get(struct bench_pools *p,
 		return ldata_alloc(p->ldata);
 	case BENCH_KMEM:
 		return kmem_cache_alloc(p->cache, GFP_KERNEL);
+	case BENCH_KMEM_NOWAIT:
+		return kmem_cache_alloc(p->cache, GFP_NOWAIT);
 	default:
 		return objpool_pop(&p->objpool);
 	}
@@ -233,6 +243,7 @@ static __always_inline void bench_put(struct bench_pools *p,
 		ldata_free(p->ldata, obj);
 		break;
 	case BENCH_KMEM:
+	case BENCH_KMEM_NOWAIT:
 		kmem_cache_free(p->cache, obj);
 		break;
 	default:
@@ -281,6 +292,10 @@ static noinline bool bench_rounds(struct bench_pools *p, enum bench_kind kind,
 		if (bulk == 1)
 			return bench_rounds_of(p, BENCH_KMEM, 1, n);
 		return bench_rounds_of(p, BENCH_KMEM, bulk, n);
+	case BENCH_KMEM_NOWAIT:
+		if (bulk == 1)
+			return bench_rounds_of(p, BENCH_KMEM_NOWAIT, 1, n);
+		return bench_rounds_of(p, BENCH_KMEM_NOWAIT, bulk, n);
 	default:
 		if (bulk == 1)
 			return bench_rounds_of(p, BENCH_OBJPOOL, 1, n);
@@ -326,6 +341,8 @@ static noinline bool bench_alloc_all(struct bench_pools *p,
 		return bench_alloc_all_of(p, BENCH_LDATA, objs, n);
 	case BENCH_KMEM:
 		return bench_alloc_all_of(p, BENCH_KMEM, objs, n);
+	case BENCH_KMEM_NOWAIT:
+		return bench_alloc_all_of(p, BENCH_KMEM_NOWAIT, objs, n);
 	default:
 		return bench_alloc_all_of(p, BENCH_OBJPOOL, objs, n);
 	}
@@ -341,6 +358,9 @@ static noinline void bench_free_all(struct bench_pools *p,
 		break;
 	case BENCH_KMEM:
 		bench_free_all_of(p, BENCH_KMEM, objs, n);
+		break;
+	case BENCH_KMEM_NOWAIT:
+		bench_free_all_of(p, BENCH_KMEM_NOWAIT, objs, n);
 		break;
 	default:
 		bench_free_all_of(p, BENCH_OBJPOOL, objs, n);
@@ -659,7 +679,8 @@ static int bench_nodes_of(int nr)
 static void bench_single_row(struct kunit *test, struct bench_run *run,
 			     struct bench_pools *p, int si, int bi)
 {
-	u64 ps[BENCH_NR_KINDS][BENCH_REPS], ratio[2][BENCH_REPS], pps;
+	u64 ps[BENCH_NR_KINDS][BENCH_REPS], ratio[BENCH_NR_RATIOS][BENCH_REPS];
+	u64 pps;
 	struct bench_stat *res = bench.single[si][bi];
 	struct bench_stat *r = bench.single_ratio[si][bi];
 	DECLARE_SEQ_BUF(s, BENCH_LINE);
@@ -670,17 +691,16 @@ static void bench_single_row(struct kunit *test, struct bench_run *run,
 			bench_measure(test, run, p, k, bench_bulks[bi], 1,
 				      &ps[k][rep], &pps);
 		/* Measured back to back: their ratio drifts least. */
-		ratio[0][rep] = bench_milli(ps[BENCH_LDATA][rep],
-					    ps[BENCH_KMEM][rep]);
-		ratio[1][rep] = bench_milli(ps[BENCH_LDATA][rep],
-					    ps[BENCH_OBJPOOL][rep]);
+		for (k = 0; k < BENCH_NR_RATIOS; k++)
+			ratio[k][rep] = bench_milli(ps[BENCH_LDATA][rep],
+						    ps[k + 1][rep]);
 	}
 	seq_buf_printf(&s, "%5u %4u", bench_sizes[si], bench_bulks[bi]);
 	for (k = 0; k < BENCH_NR_KINDS; k++) {
 		bench_stat_of(&res[k], ps[k], BENCH_REPS);
 		bench_ns(&s, 11, res[k].med);
 	}
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < BENCH_NR_RATIOS; k++) {
 		bench_stat_of(&r[k], ratio[k], BENCH_REPS);
 		bench_ratio_range(&s, 7, &r[k]);
 	}
@@ -695,7 +715,8 @@ static void bench_single_thread(struct kunit *test)
 	kunit_info(test, BENCH_TAG "single thread on CPU %d (node %d): ns per alloc+free pair, median of %d; ratios: median of the %d repetitions' (lowest-highest)\n",
 		   bench.cpus[0], cpu_to_node(bench.cpus[0]), BENCH_REPS,
 		   BENCH_REPS);
-	kunit_info(test, BENCH_TAG " size bulk      ldata kmem_cache    objpool    ldata/kmem_cache       ldata/objpool\n");
+	kunit_info(test, BENCH_TAG "kmem_nowait: the same cache with GFP_NOWAIT, like for like with ldata's any-context guarantee\n");
+	kunit_info(test, BENCH_TAG " size bulk      ldata kmem_cache    objpool kmem_nowait    ldata/kmem_cache       ldata/objpool   ldata/kmem_nowait\n");
 	for (si = 0; si < BENCH_NR_SIZES; si++) {
 		struct bench_pools *p;
 
@@ -979,6 +1000,10 @@ static void bench_targets(struct kunit *test)
 				 "ldata/objpool %u B bulk %u", bench_sizes[si],
 				 bench_bulks[bi]);
 			bench_target(test, what, &r[1], true, 800, "");
+			snprintf(what, sizeof(what),
+				 "ldata/kmem_nowait %u B bulk %u",
+				 bench_sizes[si], bench_bulks[bi]);
+			bench_target(test, what, &r[2], true, 1000, "");
 		}
 	}
 	/* Within a node: every CPU of the first node, when it has two. */
@@ -1031,7 +1056,7 @@ static void bench_results(struct kunit *test)
 				bench_result(test, name, &bench.single[si][bi][k],
 					     false);
 			}
-			for (k = 0; k < 2; k++) {
+			for (k = 0; k < BENCH_NR_RATIOS; k++) {
 				snprintf(name, sizeof(name), "single.%u.%u.ldata_over_%s",
 					 bench_sizes[si], bench_bulks[bi],
 					 bench_kind_name[k + 1]);
