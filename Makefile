@@ -83,7 +83,7 @@ KUNIT_EXEC_ARGS = --arch=x86_64 --build_dir=$(KOBJ) --kunitconfig=$(KUNITCONFIG)
 BENCHOBJ := $(WORK)/bench
 BENCH_KUNITCONFIG ?= $(REPO)/kunit/bench.kunitconfig
 BENCH_ARMS ?= ldata lw user xpmem lwtrace
-USER_BENCH_ARGS ?= -t 0.5
+USER_BENCH_ARGS ?= -t 0.2
 # bench-xpmem: runs per library, and XPMEM_SRC= an out-of-tree XPMEM source
 # (e.g. ../shared/peers/xpmem) to measure against in the same boot.
 XPMEM_BENCH_ARGS ?= -t 0.2

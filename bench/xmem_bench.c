@@ -2,9 +2,9 @@
 /*
  * xmem_bench: the user-space arms of the attach benchmark (make bench-user).
  *
- * For N = 1, 8, 64, 256 pages and 1..all CPUs of threads, each thread
- * repeats one operation on N resident pages of a buffer that another
- * process owns, for a fixed time:
+ * For N = 1, 2, 3, 4, 8, 64, 256 pages and 1..all CPUs of threads, each
+ * thread repeats one operation on N resident pages of a buffer that
+ * another process owns, for a fixed time:
  *
  *   xmem     XMEM_IOC_ATTACH + read one byte per page + XMEM_IOC_DETACH
  *            (the descriptor fd came from the owner over SCM_RIGHTS)
@@ -13,14 +13,16 @@
  *   pvread   process_vm_readv() of the N pages from the owner
  *   memcpy   memcpy() of the N pages from a mapping of the memfd
  *
- * The rows give ns per operation (each thread's elapsed time over its
- * operations, averaged over threads) and the ratios of xmem to the
- * others: below 1 means xmem is faster.  Every arm runs in the same boot,
- * side by side.  Each thread's window is POOL_MIB (default 64 MiB), so
+ * Each cell is repeated (-r, 7) with the arms interleaved.  The rows give
+ * ns per operation (each thread's elapsed time over its operations,
+ * averaged over threads; the median of the repetitions) and the ratios of
+ * xmem to the others (the median of the repetitions' ratios, with the
+ * lowest and highest): below 1 means xmem is faster.  Every arm runs in the
+ * same boot, side by side.  Then the targets, met or missed.  Each thread's window is POOL_MIB (default 64 MiB), so
  * detached ranges are flushed in one ranged flush per window wrap, as the
  * service is meant to be used, not once per operation.
- * Usage: xmem_bench [-t SECONDS_PER_CELL] [-T MAX_THREADS] [-P POOL_MIB]
- *        [-x PAGES]
+ * Usage: xmem_bench [-t SECONDS_PER_CELL] [-r REPETITIONS] [-T MAX_THREADS]
+ *        [-P POOL_MIB] [-x PAGES]
  * -x runs the xmem arm alone, one thread, PAGES pages, and prints one line
  * "xmem_bench: xmem PAGES pages: NS ns/op" (lw-trace's overhead, make
  * bench-lwtrace).
@@ -47,13 +49,16 @@
 
 enum arm { XMEM, MMAP, PVREAD, MEMCPY };
 static const char *const arm_name[NARMS] = { "xmem", "mmap", "pvread", "memcpy" };
-static const unsigned long sizes[] = { 1, 8, 64, 256 };
+static const unsigned long sizes[] = { 1, 2, 3, 4, 8, 64, 256 };
+#define NSIZES	(sizeof(sizes) / sizeof(sizes[0]))
+#define MAXREPS	31
 
 static int desc_fd, mem_fd;
 static pid_t owner;
 static unsigned char *owner_buf;	/* the owner's address of the buffer */
 static unsigned char *shared;		/* our mapping of the memfd */
 static double cell_seconds = 0.5;
+static int reps = 7;
 static unsigned long pool_mib = 64;
 
 struct worker {
@@ -204,15 +209,74 @@ static void start_owner(void)
 	}
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median of @n values, with the lowest and highest if asked. */
+static double median(const double *v, int n, double *lo, double *hi)
+{
+	double tmp[MAXREPS];
+
+	memcpy(tmp, v, n * sizeof(*v));
+	qsort(tmp, n, sizeof(*tmp), cmp_double);
+	if (lo)
+		*lo = tmp[0];
+	if (hi)
+		*hi = tmp[n - 1];
+	return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
+}
+
+/* Median of the repetitions' ratios @x[i] / @y[i], lowest and highest. */
+static double ratio(const double *x, const double *y, double *lo, double *hi)
+{
+	double q[MAXREPS];
+
+	for (int i = 0; i < reps; i++)
+		q[i] = x[i] / y[i];
+	return median(q, reps, lo, hi);
+}
+
+/* One thread's ratios, by arm and size, for the targets. */
+struct range {
+	double med, lo, hi;
+};
+
+static struct range cell_ratio[NARMS][NSIZES];
+
+static void targets(void)
+{
+	struct range *m = &cell_ratio[MMAP][0];
+	int even = -1;
+
+	printf("xmem_bench: target xmem/mmap 1 page, every repetition %.2f (%.2f-%.2f) <= 0.15 %s\n",
+	       m->med, m->lo, m->hi, m->hi <= 0.15 ? "met" : "MISSED");
+	for (unsigned long s = 0; s < NSIZES && even < 0; s++)
+		if (cell_ratio[MEMCPY][s].med <= 1)
+			even = sizes[s];
+	if (even > 0)
+		printf("xmem_bench: break-even xmem/memcpy at %d pages\n", even);
+	else
+		printf("xmem_bench: break-even xmem/memcpy above %lu pages\n",
+		       sizes[NSIZES - 1]);
+	printf("xmem_bench: target break-even xmem/memcpy <= 2 pages %s\n",
+	       even > 0 && even <= 2 ? "met" : "MISSED");
+}
+
 int main(int argc, char **argv)
 {
 	int max_threads = sysconf(_SC_NPROCESSORS_ONLN), opt, err;
 	unsigned long xmem_only = 0;
 	double ns[NARMS];
 
-	while ((opt = getopt(argc, argv, "t:T:P:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:T:P:x:r:")) != -1) {
 		if (opt == 't')
 			cell_seconds = atof(optarg);
+		else if (opt == 'r')
+			reps = atoi(optarg);
 		else if (opt == 'T')
 			max_threads = atoi(optarg);
 		else if (opt == 'P')
@@ -223,6 +287,7 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (max_threads < 1 || max_threads > 64 || cell_seconds <= 0 ||
+	    reps < 1 || reps > MAXREPS ||
 	    pool_mib < 1 || pool_mib > 4096 || xmem_only > MAXN)
 		return 2;
 
@@ -254,26 +319,39 @@ int main(int argc, char **argv)
 		waitpid(owner, NULL, 0);
 		return 0;
 	}
-	printf("xmem_bench: ns per operation (per thread); ratio = xmem / other, below 1: xmem faster; pool %lu MiB\n",
-	       pool_mib);
-	printf("xmem_bench: %-7s %5s %10s %10s %10s %10s %9s %9s %9s\n", "threads", "pages",
+	printf("xmem_bench: ns per operation (per thread), median of %d repetitions with the arms interleaved; ratio = xmem / other, median of the repetitions' (lowest-highest), below 1: xmem faster; pool %lu MiB\n",
+	       reps, pool_mib);
+	printf("xmem_bench: %-7s %5s %10s %10s %10s %10s %17s %17s %17s\n", "threads", "pages",
 	       "xmem", "mmap", "pvread", "memcpy", "x/mmap", "x/pvread", "x/memcpy");
 	for (int t = 1; t <= max_threads; t = t < max_threads && t * 2 > max_threads ? max_threads : t * 2) {
-		for (unsigned long s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
-			for (int a = 0; a < NARMS; a++) {
-				ns[a] = cell(a, sizes[s], t);
-				if (ns[a] < 0)
-					return 1;
+		for (unsigned long s = 0; s < NSIZES; s++) {
+			double r[NARMS][MAXREPS], med[NARMS];
+
+			for (int k = 0; k < reps; k++) {
+				for (int a = 0; a < NARMS; a++) {
+					r[a][k] = cell(a, sizes[s], t);
+					if (r[a][k] < 0)
+						return 1;
+				}
 			}
-			printf("xmem_bench: %-7d %5lu %10.0f %10.0f %10.0f %10.0f %9.2f %9.2f %9.2f\n",
-			       t, sizes[s], ns[XMEM], ns[MMAP], ns[PVREAD], ns[MEMCPY],
-			       ns[XMEM] / ns[MMAP], ns[XMEM] / ns[PVREAD],
-			       ns[XMEM] / ns[MEMCPY]);
+			for (int a = 0; a < NARMS; a++)
+				med[a] = median(r[a], reps, NULL, NULL);
+			printf("xmem_bench: %-7d %5lu %10.0f %10.0f %10.0f %10.0f",
+			       t, sizes[s], med[XMEM], med[MMAP], med[PVREAD], med[MEMCPY]);
+			for (int a = MMAP; a < NARMS; a++) {
+				double lo, hi, m = ratio(r[XMEM], r[a], &lo, &hi);
+
+				printf(" %5.2f (%4.2f-%4.2f)", m, lo, hi);
+				if (t == 1)
+					cell_ratio[a][s] = (struct range){ m, lo, hi };
+			}
+			printf("\n");
 			fflush(stdout);
 		}
 		if (t == max_threads)
 			break;
 	}
+	targets();
 	printf("xmem_bench: END RESULTS\n");
 	kill(owner, SIGTERM);
 	waitpid(owner, NULL, 0);

@@ -63,6 +63,12 @@ report() {
 		echo "source: $src"
 		echo "host: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 		echo "guest: $(qemu-system-x86_64 --version | head -1), -accel $QEMU_ACCEL, 4 CPUs on 2 NUMA nodes"
+		echo
+		echo "targets, as each arm's table gives them below (median, lowest-highest repetition):"
+		for arm in "$@"; do
+			grep -h 'target ' "$RESULTS/bench-$arm.txt" 2>/dev/null |
+				sed "s/^/  $arm: /"
+		done
 		for arm in "$@"; do
 			echo
 			cat "$RESULTS/bench-$arm.txt" 2>/dev/null || echo "$arm: no results"

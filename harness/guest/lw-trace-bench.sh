@@ -10,8 +10,9 @@
 #   ldata  ldata_alloc + ldata_free in the kernel (ldata-misuse loop,
 #          through lib/test_ldata.c)
 #
-# Lines "lwtrace_bench: ..." are the table (ns per operation, means over
-# the rounds; ratio = traced / untraced).
+# Lines "lwtrace_bench: ..." are the table (ns per operation and ratio =
+# traced / untraced, medians over the rounds, with the ratios' range) and
+# the targets.
 ROUNDS=${LWB_ROUNDS:-7}
 SECS=${LWB_SECONDS:-1}
 LOOPS=${LWB_LOOPS:-200000}
@@ -52,19 +53,38 @@ if awk 'NF != 3 || $3 !~ /^[0-9.]+$/ { bad = 1 } END { exit !bad }' $W/samples; 
 	cat $W/samples >&2
 	exit 1
 fi
+# Per round, the traced and full runs over that round's untraced one; the
+# median of the rounds' times and ratios, with the lowest and highest ratio.
 awk -v rounds="$ROUNDS" '
-	{ sum[$1, $2] += $3 }
+	function median(a, n,    i, j, t, v) {
+		for (i = 1; i <= n; i++) v[i] = a[i]
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+				t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+			}
+		lo = v[1]; hi = v[n]
+		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+	}
+	{ r = ++seen[$1, $2]; t[$1, $2, r] = $3 }
 	END {
-		printf "lwtrace_bench: %d rounds, means in ns per operation; ratio = traced / untraced\n", rounds
-		printf "lwtrace_bench: %-30s %10s %10s %7s %12s %7s\n", "loop", "untraced", "lw-trace", "ratio", "--stacks -L", "ratio"
+		printf "lwtrace_bench: %d rounds; ns per operation and ratio = traced / untraced of the same round: medians of the rounds (ratio: lowest-highest)\n", rounds
+		printf "lwtrace_bench: %-28s %9s %9s %17s %11s %17s\n", "loop", "untraced", "lw-trace", "ratio", "--stacks -L", "ratio"
 		n = split("xmem ldata", loops, " ")
 		for (i = 1; i <= n; i++) {
 			l = loops[i]
-			b = sum[l, "base"] / rounds
-			t = sum[l, "traced"] / rounds
-			f = sum[l, "full"] / rounds
+			for (r = 1; r <= rounds; r++) {
+				b[r] = t[l, "base", r]; tr[r] = t[l, "traced", r]; f[r] = t[l, "full", r]
+				rt[r] = tr[r] / b[r]; rf[r] = f[r] / b[r]
+			}
+			mb = median(b, rounds); mt = median(tr, rounds); mf = median(f, rounds)
+			mrt = median(rt, rounds); lt = lo; ht = hi
+			mrf = median(rf, rounds); lf = lo; hf = hi
 			name = l == "xmem" ? "xmem attach+detach, 1 page" : "ldata alloc+free"
-			printf "lwtrace_bench: %-30s %10.1f %10.1f %7.2f %12.1f %7.2f\n", name, b, t, t / b, f, f / b
+			printf "lwtrace_bench: %-28s %9.1f %9.1f %5.2f (%4.2f-%4.2f) %11.1f %5.2f (%4.2f-%4.2f)\n", name, mb, mt, mrt, lt, ht, mf, mrf, lf, hf
+			limit[i] = l == "xmem" ? 1.20 : 2.0
+			med[i] = mrt; low[i] = lt; high[i] = ht; what[i] = name
 		}
+		for (i = 1; i <= n; i++)
+			printf "lwtrace_bench: target lw-trace on the %s loop %.2f (%.2f-%.2f) <= %.2f %s\n", what[i], med[i], low[i], high[i], limit[i], med[i] <= limit[i] ? "met" : "MISSED"
 		print "lwtrace_bench: END RESULTS"
 	}' $W/samples
