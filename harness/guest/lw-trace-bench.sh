@@ -38,6 +38,7 @@ ldata() { ldata-misuse loop "$LOOPS" | sed -n 's/^ldata_loop: .*, \([0-9.]*\) ns
 : > $W/samples
 for r in $(seq "$ROUNDS"); do
 	for loop in xmem ldata; do
+		echo "lwb: round $r/$ROUNDS, $loop loop"
 		echo "$loop base $($loop)" >> $W/samples
 		trace_start || exit 1
 		echo "$loop traced $($loop)" >> $W/samples
