@@ -483,34 +483,56 @@ static void test_placement_and_exhaustion(struct kunit *test)
 	}
 }
 
+/* Two CPUs of one node, and a pool whose elements the first one caches. */
+struct cached_pool {
+	int nid, a, b;
+	void **elems;		/* room for RECLAIM_INIT + 1 */
+	ldata_t pool;
+};
+
+#define RECLAIM_INIT	(2 * LDATA_PCP_MAX)
+
+/*
+ * The start of the reclaim cases: a pool of RECLAIM_INIT elements per
+ * node, every one of the node allocated and freed on CPU @c->a, so that
+ * its cache holds some.  Skips without a second CPU on the node.
+ */
+static void cached_pool_setup(struct kunit *test, struct cached_pool *c)
+{
+	int nodes[1];
+
+	need_nodes(test, nodes, ARRAY_SIZE(nodes), 1);
+	c->nid = nodes[0];
+	c->a = node_cpu(c->nid);
+	c->b = cpumask_next_and(c->a, cpumask_of_node(c->nid), cpu_online_mask);
+	if (c->b >= nr_cpu_ids)
+		kunit_skip(test, "needs two CPUs on node %d", c->nid);
+	c->elems = kunit_kcalloc(test, RECLAIM_INIT + 1, sizeof(*c->elems),
+				 GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c->elems);
+	c->pool = new_pool(test, 64, RECLAIM_INIT, RECLAIM_INIT);
+
+	KUNIT_ASSERT_EQ(test, alloc_on(c->a, c->pool, c->elems, RECLAIM_INIT),
+			RECLAIM_INIT);
+	free_on(c->a, c->pool, c->elems, RECLAIM_INIT);
+	KUNIT_ASSERT_GT(test, stats(test, c->pool, c->nid).cached, 0L);
+}
+
 /*
  * Elements cached by one CPU are free: another CPU of the node gets them
  * all before ldata_alloc() returns NULL.
  */
 static void test_exhaustion_reclaims_cpu_caches(struct kunit *test)
 {
-	enum { INIT = 2 * LDATA_PCP_MAX };
-	int nodes[1], a, b;
-	void **elems;
-	ldata_t pool;
+	enum { INIT = RECLAIM_INIT };
+	struct cached_pool c;
 
-	need_nodes(test, nodes, ARRAY_SIZE(nodes), 1);
-	a = node_cpu(nodes[0]);
-	b = cpumask_next_and(a, cpumask_of_node(nodes[0]), cpu_online_mask);
-	if (b >= nr_cpu_ids)
-		kunit_skip(test, "needs two CPUs on node %d", nodes[0]);
-	elems = kunit_kcalloc(test, INIT + 1, sizeof(*elems), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, elems);
-	pool = new_pool(test, 64, INIT, INIT);
+	cached_pool_setup(test, &c);
+	KUNIT_EXPECT_EQ(test, stats(test, c.pool, c.nid).free, (long)INIT);
 
-	KUNIT_ASSERT_EQ(test, alloc_on(a, pool, elems, INIT), INIT);
-	free_on(a, pool, elems, INIT);
-	KUNIT_EXPECT_GT(test, stats(test, pool, nodes[0]).cached, 0L);
-	KUNIT_EXPECT_EQ(test, stats(test, pool, nodes[0]).free, (long)INIT);
-
-	KUNIT_EXPECT_EQ(test, alloc_on(b, pool, elems, INIT + 1), INIT);
-	KUNIT_EXPECT_EQ(test, stats(test, pool, nodes[0]).in_use, (long)INIT);
-	free_on(b, pool, elems, INIT);
+	KUNIT_EXPECT_EQ(test, alloc_on(c.b, c.pool, c.elems, INIT + 1), INIT);
+	KUNIT_EXPECT_EQ(test, stats(test, c.pool, c.nid).in_use, (long)INIT);
+	free_on(c.b, c.pool, c.elems, INIT);
 }
 
 /*
@@ -520,47 +542,35 @@ static void test_exhaustion_reclaims_cpu_caches(struct kunit *test)
  */
 static void test_exhaustion_atomic_asks_cpu_caches(struct kunit *test)
 {
-	enum { INIT = 2 * LDATA_PCP_MAX };
-	int nodes[1], a, b, got, ms;
+	enum { INIT = RECLAIM_INIT };
+	struct cached_pool c;
 	long cached;
-	void **elems;
-	ldata_t pool;
+	int got, ms;
 
-	need_nodes(test, nodes, ARRAY_SIZE(nodes), 1);
-	a = node_cpu(nodes[0]);
-	b = cpumask_next_and(a, cpumask_of_node(nodes[0]), cpu_online_mask);
-	if (b >= nr_cpu_ids)
-		kunit_skip(test, "needs two CPUs on node %d", nodes[0]);
-	elems = kunit_kcalloc(test, INIT + 1, sizeof(*elems), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, elems);
-	pool = new_pool(test, 64, INIT, INIT);
-
-	KUNIT_ASSERT_EQ(test, alloc_on(a, pool, elems, INIT), INIT);
-	free_on(a, pool, elems, INIT);
-	cached = stats(test, pool, nodes[0]).cached;
-	KUNIT_ASSERT_GT(test, cached, 0L);
+	cached_pool_setup(test, &c);
+	cached = stats(test, c.pool, c.nid).cached;
 
 	/*
 	 * Those not cached by a at least; the rest too only if a's irq_work
 	 * ran between the reclaim and its second look at the sub-pool.
 	 */
-	got = alloc_atomic_on(b, pool, elems, INIT + 1);
+	got = alloc_atomic_on(c.b, c.pool, c.elems, INIT + 1);
 	kunit_info(test, "%d of %d at once, %ld cached by CPU %d\n", got, INIT,
-		   cached, a);
+		   cached, c.a);
 	KUNIT_EXPECT_GE(test, got, INIT - (int)cached);
 	KUNIT_EXPECT_LE(test, got, INIT);
-	KUNIT_EXPECT_GE(test, stats(test, pool, nodes[0]).failed, 1UL);
-	for (ms = 0; ms < 1000 && stats(test, pool, nodes[0]).cached; ms++)
+	KUNIT_EXPECT_GE(test, stats(test, c.pool, c.nid).failed, 1UL);
+	for (ms = 0; ms < 1000 && stats(test, c.pool, c.nid).cached; ms++)
 		usleep_range(1000, 2000);
-	KUNIT_EXPECT_EQ(test, stats(test, pool, nodes[0]).cached, 0L);
-	KUNIT_EXPECT_EQ(test, stats(test, pool, nodes[0]).free,
+	KUNIT_EXPECT_EQ(test, stats(test, c.pool, c.nid).cached, 0L);
+	KUNIT_EXPECT_EQ(test, stats(test, c.pool, c.nid).free,
 			(long)(INIT - got));
 
-	KUNIT_EXPECT_EQ(test, alloc_atomic_on(b, pool, elems + got,
+	KUNIT_EXPECT_EQ(test, alloc_atomic_on(c.b, c.pool, c.elems + got,
 					      INIT + 1 - got), INIT - got);
-	KUNIT_EXPECT_EQ(test, stats(test, pool, nodes[0]).in_use, (long)INIT);
-	free_on(b, pool, elems, INIT);
-	KUNIT_EXPECT_EQ(test, stats(test, pool, nodes[0]).in_use, 0L);
+	KUNIT_EXPECT_EQ(test, stats(test, c.pool, c.nid).in_use, (long)INIT);
+	free_on(c.b, c.pool, c.elems, INIT);
+	KUNIT_EXPECT_EQ(test, stats(test, c.pool, c.nid).in_use, 0L);
 }
 
 /* An element freed on another node goes back to the node that owns it. */

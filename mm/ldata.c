@@ -368,6 +368,19 @@ static void ldata_pcp_drain_remote(struct ldata *pool, struct ldata_pcp *pcp)
 }
 
 /*
+ * Give back every element that @pcp, busy or not running, holds (of
+ * sub-pool @spi only, if @spi >= 0).
+ */
+static void ldata_pcp_drain_all(struct ldata *pool, struct ldata_pcp *pcp,
+				int spi)
+{
+	if (pcp->count && (spi < 0 || pcp->spi == spi))
+		ldata_pcp_drain(pool, pcp, pcp->count);
+	if (pcp->rcount && (spi < 0 || pcp->rspi == spi))
+		ldata_pcp_drain_remote(pool, pcp);
+}
+
+/*
  * ldata_pcp_drain_here - on @pcp's CPU, with interrupts off: give back
  * every element it holds (of sub-pool @spi only, if @spi >= 0), or, if
  * this interrupted an operation on it, ask that operation to do so when
@@ -377,14 +390,10 @@ static void ldata_pcp_drain_here(struct ldata *pool, struct ldata_pcp *pcp,
 				 int spi)
 {
 	lockdep_assert_irqs_disabled();
-	if (READ_ONCE(pcp->busy)) {
+	if (READ_ONCE(pcp->busy))
 		WRITE_ONCE(pcp->drain, 1);
-		return;
-	}
-	if (pcp->count && (spi < 0 || pcp->spi == spi))
-		ldata_pcp_drain(pool, pcp, pcp->count);
-	if (pcp->rcount && (spi < 0 || pcp->rspi == spi))
-		ldata_pcp_drain_remote(pool, pcp);
+	else
+		ldata_pcp_drain_all(pool, pcp, spi);
 }
 
 /* ldata_pcp_leave() found a drain request: this CPU, preemption off. */
@@ -394,10 +403,7 @@ static noinline void ldata_pcp_drain_requested(struct ldata *pool,
 	unsigned long flags;
 
 	local_irq_save(flags);
-	if (pcp->count)
-		ldata_pcp_drain(pool, pcp, pcp->count);
-	if (pcp->rcount)
-		ldata_pcp_drain_remote(pool, pcp);
+	ldata_pcp_drain_all(pool, pcp, -1);
 	/* The elements are back: a waiting ldata_reclaim() may take them. */
 	smp_store_release(&pcp->drain, 0);
 	local_irq_restore(flags);
@@ -1120,17 +1126,11 @@ static int ldata_cpu_online(unsigned int cpu)
 
 static int ldata_cpu_dead(unsigned int cpu)
 {
-	struct ldata_pcp *pcp;
 	struct ldata *pool;
 
 	mutex_lock(&ldata_lock);
-	list_for_each_entry(pool, &ldata_pools, list) {
-		pcp = per_cpu_ptr(pool->pcp, cpu);
-		if (pcp->count)
-			ldata_pcp_drain(pool, pcp, pcp->count);
-		if (pcp->rcount)
-			ldata_pcp_drain_remote(pool, pcp);
-	}
+	list_for_each_entry(pool, &ldata_pools, list)
+		ldata_pcp_drain_all(pool, per_cpu_ptr(pool->pcp, cpu), -1);
 	mutex_unlock(&ldata_lock);
 	return 0;
 }

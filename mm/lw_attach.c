@@ -383,13 +383,13 @@ static int lw_window_map(struct lw_window *win, struct file *file)
 	vma_start_write(vma);
 	vm_flags_set(vma, VM_SEALED);
 	err = lw_window_populate(win);
-	if (!err)
-		win->vma = vma;
 	if (err) {
 		/* Nothing is mapped in it yet; it must not outlive @win. */
 		vma->vm_private_data = NULL;
 		vm_flags_clear(vma, VM_SEALED);
 		WARN_ON_ONCE(do_munmap(mm, win->start, len, NULL));
+	} else {
+		win->vma = vma;
 	}
 unlock:
 	mmap_write_unlock(mm);
