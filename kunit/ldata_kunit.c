@@ -57,7 +57,8 @@ struct ldata_event {
 	int seen;
 };
 
-static LW_KUNIT_EVENTS(struct ldata_event create, grow, destroy, misuse, free;)
+static LW_KUNIT_EVENTS(struct ldata_event create, grow, destroy, misuse, free,
+		       alloc_fail;)
 	seen = LW_KUNIT_EVENTS_INIT(seen);
 
 static void probe_create(void *data, const void *pool, unsigned int id,
@@ -133,12 +134,27 @@ static void probe_free(void *data, const void *pool, const void *elem,
 	lw_kunit_unlock(&seen.lock, flags);
 }
 
+static void probe_alloc_fail(void *data, const void *pool,
+			     unsigned long call_site, int node,
+			     int caller_node)
+{
+	unsigned long flags = lw_kunit_lock(&seen.lock);
+
+	seen.alloc_fail.pool = pool;
+	seen.alloc_fail.call_site = call_site;
+	seen.alloc_fail.node = node;
+	seen.alloc_fail.caller_node = caller_node;
+	seen.alloc_fail.seen++;
+	lw_kunit_unlock(&seen.lock, flags);
+}
+
 static const struct lw_kunit_probe ldata_probes[] = {
 	LW_KUNIT_PROBE(ldata_create, probe_create),
 	LW_KUNIT_PROBE(ldata_grow, probe_grow),
 	LW_KUNIT_PROBE(ldata_destroy, probe_destroy),
 	LW_KUNIT_PROBE(ldata_misuse, probe_misuse),
 	LW_KUNIT_PROBE(ldata_free, probe_free),
+	LW_KUNIT_PROBE(ldata_alloc_fail, probe_alloc_fail),
 };
 
 static struct ldata_event last_event(struct ldata_event *ev)
@@ -443,9 +459,18 @@ static void test_placement_and_exhaustion(struct kunit *test)
 	for (i = 0; i < n; i++) {
 		int cpu = node_cpu(nodes[i]);
 		struct ldata_node_stats st;
+		struct ldata_event ev;
 
+		lw_kunit_reset(&seen);
 		KUNIT_ASSERT_EQ(test, alloc_on(cpu, pool, elems, INIT + 1), INIT);
 		KUNIT_EXPECT_NULL(test, elems[INIT]);
+		/* The NULL, and only it, is an ldata_alloc_fail event. */
+		ev = last_event(&seen.alloc_fail);
+		KUNIT_EXPECT_EQ(test, ev.seen, 1);
+		KUNIT_EXPECT_PTR_EQ(test, ev.pool, (const void *)pool);
+		KUNIT_EXPECT_EQ(test, ev.node, nodes[i]);
+		KUNIT_EXPECT_EQ(test, ev.caller_node, cpu_to_node(cpu));
+		KUNIT_EXPECT_NE(test, ev.call_site, 0UL);
 		for (j = 0; j < INIT; j++) {
 			u8 *e = elems[j];
 
@@ -780,24 +805,159 @@ static void test_free_refused(struct kunit *test)
 
 	ldata_free(pool, e);
 	ldata_free(other, o);
-	if (IS_ENABLED(CONFIG_LDATA_DEBUG))
-		refuse(test, pool, e, LDATA_MISUSE_DOUBLE_FREE, NULL, nid);
+	refuse(test, pool, e, LDATA_MISUSE_DOUBLE_FREE, NULL, nid);
 	expect_intact(test, pool, nid, 4);
 	expect_intact(test, other, nid, 4);
-	if (!IS_ENABLED(CONFIG_LDATA_DEBUG))
-		kunit_skip(test, "double free needs CONFIG_LDATA_DEBUG");
 }
 
-/* A double free of an element that sits in a CPU cache, and in the node. */
+/*
+ * The double-free check in each of its forms: plain loads and stores or
+ * CONFIG_LDATA_DEBUG's cmpxchg() (ldata_set_debug()), and ldata_free()'s
+ * inline path (no ldata_free probe) or its out-of-line one (the suite's
+ * probe on).
+ */
+struct check_mode {
+	const char *desc;
+	bool debug;
+	bool traced;
+};
+
+static const struct check_mode check_modes[] = {
+	{ "plain check, ldata_free untraced", false, false },
+	{ "plain check, ldata_free traced", false, true },
+	{ "LDATA_DEBUG check, ldata_free untraced", true, false },
+	{ "LDATA_DEBUG check, ldata_free traced", true, true },
+};
+
+static void check_mode_desc(const struct check_mode *m, char *desc)
+{
+	strscpy(desc, m->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(check_mode, check_modes, check_mode_desc);
+
+static void restore_debug(void *was)
+{
+	ldata_set_debug(!!was);
+}
+
+static void retrace_free(void *unused)
+{
+	WARN_ON(tracepoint_probe_register(&__tracepoint_ldata_free,
+					  probe_free, NULL));
+}
+
+/* Run the rest of @test in the mode of its parameter; undone after it. */
+static void use_check_mode(struct kunit *test)
+{
+	const struct check_mode *m = test->param_value;
+	bool was = ldata_set_debug(m->debug);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, restore_debug,
+							(void *)(uintptr_t)was),
+			0);
+	if (m->traced)
+		return;
+	KUNIT_ASSERT_EQ(test, tracepoint_probe_unregister(&__tracepoint_ldata_free,
+							  probe_free, NULL), 0);
+	tracepoint_synchronize_unregister();
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, retrace_free,
+							NULL), 0);
+}
+
+static bool misuse_probe_off;
+
+static void misuse_probe_set(bool on)
+{
+	if (on == !misuse_probe_off)
+		return;
+	if (on) {
+		WARN_ON(tracepoint_probe_register(&__tracepoint_ldata_misuse,
+						  probe_misuse, NULL));
+	} else {
+		tracepoint_probe_unregister(&__tracepoint_ldata_misuse,
+					    probe_misuse, NULL);
+		tracepoint_synchronize_unregister();
+	}
+	misuse_probe_off = !on;
+}
+
+static void misuse_probe_restore(void *unused)
+{
+	misuse_probe_set(true);
+}
+
+/*
+ * The double-free check is on only while something listens to
+ * ldata_misuse (here: the suite's probe) or CONFIG_LDATA_DEBUG is on, in a
+ * new generation each time.  An element whose state is from an older
+ * generation is freed without a false report: those allocated while the
+ * check was off, also when the generations have come round to the one
+ * that saw them freed last.  The check works in the new generation.
+ */
+static void test_double_free_check_generations(struct kunit *test)
+{
+	enum { M = 8 };
+	int nodes[1], nid, cpu, i;
+	void *elems[M + 1];
+	bool was;
+	ldata_t pool;
+
+	need_nodes(test, nodes, ARRAY_SIZE(nodes), 1);
+	nid = nodes[0];
+	cpu = node_cpu(nid);
+	was = ldata_set_debug(false);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, restore_debug,
+							(void *)(uintptr_t)was),
+			0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							misuse_probe_restore,
+							NULL), 0);
+	pool = new_pool(test, 64, M, M);
+	/* Freed in this generation, then allocated with the check off. */
+	KUNIT_ASSERT_EQ(test, alloc_on(cpu, pool, elems, M), M);
+	free_on(cpu, pool, elems, M);
+	misuse_probe_set(false);
+	KUNIT_ASSERT_EQ(test, alloc_on(cpu, pool, elems, M + 1), M);
+	/* On and off until the generation is that one again, then on. */
+	for (i = 0; i < LDATA_GEN_MAX - 1; i++) {
+		ldata_set_debug(true);
+		ldata_set_debug(false);
+	}
+	misuse_probe_set(true);
+	lw_kunit_reset(&seen);
+	free_on(cpu, pool, elems, M);
+	KUNIT_EXPECT_EQ(test, last_event(&seen.misuse).seen, 0);
+	KUNIT_EXPECT_EQ(test, stats(test, pool, nid).free, (long)M);
+	refuse(test, pool, elems[M - 1], LDATA_MISUSE_DOUBLE_FREE, NULL, nid);
+
+	/* Allocated with the check off, freed with it on: no report. */
+	misuse_probe_set(false);
+	KUNIT_ASSERT_EQ(test, alloc_on(cpu, pool, elems, M), M);
+	misuse_probe_set(true);
+	lw_kunit_reset(&seen);
+	free_on(cpu, pool, elems, M);
+	KUNIT_EXPECT_EQ(test, last_event(&seen.misuse).seen, 0);
+	refuse(test, pool, elems[0], LDATA_MISUSE_DOUBLE_FREE, NULL, nid);
+	expect_intact(test, pool, nid, M);
+}
+
+/*
+ * A double free of an element that sits in the node, in a CPU cache, and
+ * in another CPU's batch of another node's frees: refused at once, with
+ * the element, on any configuration; the pool is intact after.
+ */
 static void test_double_free_refused(struct kunit *test)
 {
 	enum { INIT = 2 * LDATA_PCP_MAX };
-	int nid = numa_mem_id();
+	int nodes[2], n, nid;
 	void **elems;
+	long cached;
 	ldata_t pool;
 
-	if (!IS_ENABLED(CONFIG_LDATA_DEBUG))
-		kunit_skip(test, "needs CONFIG_LDATA_DEBUG");
+	n = need_nodes(test, nodes, ARRAY_SIZE(nodes), 1);
+	nid = nodes[0];
+	use_check_mode(test);
 	elems = kunit_kcalloc(test, INIT, sizeof(*elems), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, elems);
 	pool = new_pool(test, 64, INIT, INIT);
@@ -808,6 +968,16 @@ static void test_double_free_refused(struct kunit *test)
 	refuse(test, pool, elems[INIT - 1], LDATA_MISUSE_DOUBLE_FREE, NULL,
 	       nid);
 	expect_intact(test, pool, nid, INIT);
+	if (n < 2)
+		return;
+	/* One of node 1 freed on node 0 waits in that CPU's batch. */
+	KUNIT_ASSERT_EQ(test, alloc_on(node_cpu(nodes[1]), pool, elems, 1), 1);
+	cached = stats(test, pool, nodes[1]).cached;
+	free_on(node_cpu(nid), pool, elems, 1);
+	KUNIT_EXPECT_EQ(test, stats(test, pool, nodes[1]).cached, cached + 1);
+	refuse(test, pool, elems[0], LDATA_MISUSE_DOUBLE_FREE, NULL, nodes[1]);
+	ldata_drain_caches(pool);
+	expect_intact(test, pool, nodes[1], INIT);
 }
 
 struct unchecked {
@@ -827,9 +997,9 @@ static long unchecked_free_fn(void *arg)
 }
 
 /*
- * A double free the pool cannot see, as on a kernel without
- * CONFIG_LDATA_DEBUG (ldata_free_unchecked() frees as that kernel does), of
- * an element whose sub-pool has every element back: its stack of free
+ * A double free past the state check, as when two frees of one element race
+ * on two CPUs (ldata_free_unchecked() frees as such a free does), of an
+ * element whose sub-pool has every element back: its stack of free
  * indices is full.  Freed on the other node, the element waits with that
  * CPU's other frees of the node until they go back together; then it must
  * not be written past the stack: it is refused, reported as a double free
@@ -1220,7 +1390,8 @@ static struct kunit_case ldata_test_cases[] = {
 	KUNIT_CASE(test_grow_to_maxcount),
 	KUNIT_CASE(test_grow_nomem_all_or_nothing),
 	KUNIT_CASE(test_free_refused),
-	KUNIT_CASE(test_double_free_refused),
+	KUNIT_CASE_PARAM(test_double_free_refused, check_mode_gen_params),
+	KUNIT_CASE(test_double_free_check_generations),
 	KUNIT_CASE(test_double_free_full_subpool),
 	KUNIT_CASE(test_destroy_with_live_elements),
 	KUNIT_CASE(test_debugfs_stats),

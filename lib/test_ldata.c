@@ -14,14 +14,16 @@
  * Every misuse is memory-safe because ldata refuses it before touching
  * anything: ldata_free() finds the sub-pool and index of a pointer by
  * arithmetic alone, refuses one outside the pool (a kmalloc() buffer, an
- * element of another pool) or inside an element, and, with
- * CONFIG_LDATA_DEBUG, an element that is already free, and never reads
- * the pointer.  The driver never reads or writes an element either, so
- * the elements ldata_destroy() frees under live handles are simply
+ * element of another pool) or inside an element, and, while its
+ * double-free check is on, an element that is already free, and never
+ * reads the pointer.  The driver never reads or writes an element either,
+ * so the elements ldata_destroy() frees under live handles are simply
  * forgotten.  TEST_LDATA_FREE_DOUBLE frees an element and then frees it
  * again within one ioctl, under the file's lock, so nothing can allocate
- * it in between; without CONFIG_LDATA_DEBUG ldata would link it twice,
- * so the op is refused there.
+ * it in between; the check is on with CONFIG_LDATA_DEBUG and while
+ * anything listens to ldata_misuse (lw-trace, which the op is for).
+ * Without it ldata would link the element twice, so the op is refused
+ * then.
  *
  * Only CAP_SYS_ADMIN may open the device: a pool pins kernel memory.
  */
@@ -42,6 +44,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <trace/events/ldata.h>
 
 #include "test_ldata_uapi.h"
 
@@ -190,7 +193,9 @@ static int test_ldata_free(struct test_ldata_file *tf,
 		ldata_free(p->pool, *slot);
 		break;
 	case TEST_LDATA_FREE_DOUBLE:
-		if (!IS_ENABLED(CONFIG_LDATA_DEBUG))
+		/* The double-free check's condition (mm/ldata.c). */
+		if (!IS_ENABLED(CONFIG_LDATA_DEBUG) &&
+		    !trace_ldata_misuse_enabled())
 			return -EOPNOTSUPP;
 		ldata_free(p->pool, *slot);
 		/* Refused: the element is free and the lock kept it so. */

@@ -54,8 +54,9 @@ struct test_ldata_cmd {
  * TEST_LDATA_FREE flags: what the driver hands to ldata_free().
  * NORMAL: the element of handle @elem of @pool; the handle is released.
  * DOUBLE: the same, then the same element again (ldata_double_free); the
- *	handle is released.  -EOPNOTSUPP without CONFIG_LDATA_DEBUG, where
- *	ldata cannot tell and would really free the element twice.
+ *	handle is released.  -EOPNOTSUPP while ldata's double-free check is
+ *	off (no CONFIG_LDATA_DEBUG and nothing attached to the ldata_misuse
+ *	tracepoint), when ldata would really free the element twice.
  * FOREIGN: a kmalloc()ed buffer of the driver, to @pool (ldata_foreign_free);
  *	@elem must be 0.
  * MISALIGNED: the element of handle @elem plus 8 bytes, to @pool

@@ -72,6 +72,7 @@
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
+#include <linux/static_key.h>
 #include <linux/topology.h>
 #include <linux/vmalloc.h>
 #include <kunit/static_stub.h>
@@ -83,16 +84,25 @@
 
 EXPORT_TRACEPOINT_SYMBOL_GPL(ldata_create);
 EXPORT_TRACEPOINT_SYMBOL_GPL(ldata_alloc);
+EXPORT_TRACEPOINT_SYMBOL_GPL(ldata_alloc_fail);
 EXPORT_TRACEPOINT_SYMBOL_GPL(ldata_free);
 EXPORT_TRACEPOINT_SYMBOL_GPL(ldata_grow);
 EXPORT_TRACEPOINT_SYMBOL_GPL(ldata_destroy);
 EXPORT_TRACEPOINT_SYMBOL_GPL(ldata_misuse);
 
-/* Element states, CONFIG_LDATA_DEBUG: makes a double free detectable. */
-enum ldata_state {
-	LDATA_FREE,
-	LDATA_ALLOCATED,
-};
+/*
+ * Element states, one byte per element in sp->state, kept while the
+ * double-free check is on (ldata_check_key): (generation << 1) |
+ * LDATA_ALLOCATED.  The generation (ldata_gen, 1 to LDATA_GEN_MAX) is new
+ * each time the check comes on, so that a state written before is not
+ * trusted: an element allocated while the check was off has a state of an
+ * older generation (or 0, never written), and its free is accepted.  A
+ * state is written by whoever holds the element: the allocating CPU, and
+ * the freeing CPU once the check passed; with plain stores, or with
+ * try_cmpxchg() under CONFIG_LDATA_DEBUG (ldata_debug_key), which is exact
+ * even when two frees of one element race.
+ */
+#define LDATA_ALLOCATED		1
 
 /* Elements pushed per sp->lock hold when a grow publishes them. */
 #define LDATA_COMMIT_BATCH	256
@@ -124,7 +134,7 @@ struct ldata_subpool {
 	unsigned long mapped;		/* bytes mapped from start; grow_mutex */
 	unsigned long start;		/* address of element 0 */
 	struct page **pages;		/* the mapped pages; grow_mutex */
-	u8 *state;			/* CONFIG_LDATA_DEBUG; try_cmpxchg() */
+	u8 *state;			/* maxcount; LDATA_ALLOCATED, ldata_gen */
 	int nid;
 };
 
@@ -251,13 +261,139 @@ static noinline void ldata_refuse(struct ldata *pool, const void *elem,
 		  pool->id, elem, (void *)ip, ldata_misuse_names[kind], count);
 }
 
-/* CONFIG_LDATA_DEBUG: move element @idx of @sp from @from to @to. */
-static inline bool ldata_debug_move(struct ldata_subpool *sp, u32 idx,
-				    u8 from, u8 to)
+/*
+ * The double-free check is on while anyone uses it: CONFIG_LDATA_DEBUG for
+ * good, and every probe on the ldata_misuse tracepoint (a tool that reports
+ * misuse, such as tools/lw-trace) while it is registered.  Off, the fast
+ * paths do not touch the states.  ldata_check_users and ldata_gen change
+ * under ldata_check_mutex; ldata_gen is read with READ_ONCE().
+ */
+static DEFINE_STATIC_KEY_FALSE(ldata_check_key);
+static DEFINE_MUTEX(ldata_check_mutex);
+static int ldata_check_users;
+static u8 ldata_gen = 1;
+
+/*
+ * CONFIG_LDATA_DEBUG's atomic state changes, a static key so that the
+ * KUnit suite can test the paths of both configurations on one kernel.
+ */
+static DEFINE_STATIC_KEY_MAYBE(CONFIG_LDATA_DEBUG, ldata_debug_key);
+
+static __always_inline bool ldata_checking(void)
 {
-	if (!IS_ENABLED(CONFIG_LDATA_DEBUG))
+	return static_branch_unlikely(&ldata_check_key);
+}
+
+static __always_inline bool ldata_debug(void)
+{
+	return static_branch_maybe(CONFIG_LDATA_DEBUG, &ldata_debug_key);
+}
+
+/*
+ * ldata_state_free - element @idx of @sp is being freed: false, with
+ * nothing changed, if this generation saw it freed and not allocated
+ * since (a double free).  Without CONFIG_LDATA_DEBUG a load and a store:
+ * exact for frees ordered with each other (a second free after the first,
+ * as in one thread), which is what a double free is unless two frees race;
+ * then the sub-pool's overflow check (ldata_sp_put()) is what is left.
+ */
+static bool ldata_state_free(struct ldata_subpool *sp, u32 idx)
+{
+	u8 free = READ_ONCE(ldata_gen) << 1, old;
+	u8 *st = &sp->state[idx];
+
+	old = READ_ONCE(*st);
+	if (!ldata_debug()) {
+		if (unlikely(old == free))
+			return false;
+		WRITE_ONCE(*st, free);
 		return true;
-	return try_cmpxchg(&sp->state[idx], &from, to);
+	}
+	do {
+		if (unlikely(old == free))
+			return false;
+	} while (!try_cmpxchg(st, &old, free));
+	return true;
+}
+
+/*
+ * ldata_state_alloc - element @idx of @sp is being handed out.  Under
+ * CONFIG_LDATA_DEBUG, false if this generation saw it allocated already
+ * (handed out twice: a double free got past the check).
+ */
+static bool ldata_state_alloc(struct ldata_subpool *sp, u32 idx)
+{
+	u8 live = READ_ONCE(ldata_gen) << 1 | LDATA_ALLOCATED;
+
+	if (!ldata_debug()) {
+		WRITE_ONCE(sp->state[idx], live);
+		return true;
+	}
+	return xchg(&sp->state[idx], live) != live;
+}
+
+/*
+ * ldata_check_forget - forget every state of every pool, before the
+ * generations start again at 1: otherwise a state of an old generation 1
+ * could pass for one of the new.  The check is off, so only a call that
+ * passed the check before it went off can write a state meanwhile; it
+ * writes one of an old generation.
+ */
+static void ldata_check_forget(void)
+{
+	struct ldata *pool;
+	int i;
+
+	mutex_lock(&ldata_lock);
+	list_for_each_entry(pool, &ldata_pools, list)
+		for (i = 0; i < pool->nr_sp; i++)
+			memset(ldata_sp(pool, i)->state, 0, pool->maxcount);
+	mutex_unlock(&ldata_lock);
+}
+
+/*
+ * ldata_check_get - one more user of the double-free check; the first one
+ * turns it on, in a new generation.  Context: process context; sleeps.
+ */
+static void ldata_check_get(void)
+{
+	mutex_lock(&ldata_check_mutex);
+	if (!ldata_check_users++) {
+		if (ldata_gen == LDATA_GEN_MAX) {
+			ldata_check_forget();
+			WRITE_ONCE(ldata_gen, 1);
+		} else {
+			WRITE_ONCE(ldata_gen, ldata_gen + 1);
+		}
+		static_branch_enable(&ldata_check_key);
+	}
+	mutex_unlock(&ldata_check_mutex);
+}
+
+/* ldata_check_put - one user of the check less; the last turns it off. */
+static void ldata_check_put(void)
+{
+	mutex_lock(&ldata_check_mutex);
+	if (!--ldata_check_users)
+		static_branch_disable(&ldata_check_key);
+	mutex_unlock(&ldata_check_mutex);
+}
+
+/*
+ * The ldata_misuse tracepoint's first probe (a BPF program, perf, ftrace,
+ * a KUnit suite) turns the double-free check on, so that a tool reporting
+ * misuse has double frees reported by the pool itself, and its last one
+ * turns it off again.  Context: tracepoints_mutex held; may sleep.
+ */
+int ldata_misuse_reg(void)
+{
+	ldata_check_get();
+	return 0;
+}
+
+void ldata_misuse_unreg(void)
+{
+	ldata_check_put();
 }
 
 /* Take up to @n free indices of @sp into @idx; the number taken. */
@@ -278,8 +414,8 @@ static unsigned int ldata_sp_take(struct ldata_subpool *sp, u32 *idx,
 /*
  * Return @n indices to @sp's stack, as many as fit: a sub-pool never has
  * more free elements than its capacity, so an index that does not fit is
- * one freed twice, which a kernel without CONFIG_LDATA_DEBUG cannot see
- * earlier.  It is dropped, never written past the stack.  Returns how many
+ * one freed twice that the state check did not see (two frees that
+ * raced).  It is dropped, never written past the stack.  Returns how many
  * were dropped.
  */
 static unsigned int ldata_sp_put(struct ldata_subpool *sp, const u32 *idx,
@@ -536,25 +672,27 @@ static noinline void *ldata_alloc_refill(struct ldata *pool,
 
 /*
  * ldata_alloc_done - what ldata_alloc() does besides handing out @elem
- * (or NULL), of sub-pool @spi, to @ip: CONFIG_LDATA_DEBUG's state and the
- * event.  The fast path's calls are all tail calls, so it saves no
- * register.
+ * (or NULL), of sub-pool @spi, to @ip: the element's state while the
+ * double-free check is on, and the events.  The fast path's calls are all
+ * tail calls, so it saves no register.
  */
 static noinline void *ldata_alloc_done(struct ldata *pool, int spi,
 				       void *elem, unsigned long ip)
 {
-	if (IS_ENABLED(CONFIG_LDATA_DEBUG) && elem) {
+	if (elem && ldata_checking()) {
 		enum ldata_misuse_kind why;
 		int at;
 		u32 idx;
 
 		WARN_ON_ONCE(!ldata_lookup(pool, elem, &at, &idx, &why) ||
-			     !ldata_debug_move(ldata_sp(pool, at), idx,
-					       LDATA_FREE, LDATA_ALLOCATED));
+			     !ldata_state_alloc(ldata_sp(pool, at), idx));
 	}
 	if (trace_ldata_alloc_enabled())
 		trace_ldata_alloc(pool, elem, ip, ldata_sp_nid(pool, spi),
 				  numa_node_id());
+	if (!elem)
+		trace_ldata_alloc_fail(pool, ip, ldata_sp_nid(pool, spi),
+				       numa_node_id());
 	return elem;
 }
 
@@ -598,7 +736,7 @@ static noinline void *ldata_alloc_miss(struct ldata *pool,
 void *ldata_alloc(ldata_t pool)
 {
 	struct ldata_pcp *pcp = ldata_pcp_enter(pool);
-	void *elem;
+	u32 idx;
 	int spi;
 
 	if (unlikely(!pcp))
@@ -606,11 +744,12 @@ void *ldata_alloc(ldata_t pool)
 	spi = READ_ONCE(pcp->home);	/* ldata_home() of this CPU */
 	if (unlikely(pcp->spi != spi || !pcp->count))
 		return ldata_alloc_miss(pool, pcp, _RET_IP_);
-	elem = ldata_elem(pool, spi, pcp->idx[--pcp->count]);
+	idx = pcp->idx[--pcp->count];
 	ldata_pcp_leave(pool, pcp);
-	if (IS_ENABLED(CONFIG_LDATA_DEBUG) || trace_ldata_alloc_enabled())
-		return ldata_alloc_done(pool, spi, elem, _RET_IP_);
-	return elem;
+	if (ldata_checking() || trace_ldata_alloc_enabled())
+		return ldata_alloc_done(pool, spi, ldata_elem(pool, spi, idx),
+					_RET_IP_);
+	return ldata_elem(pool, spi, idx);
 }
 EXPORT_SYMBOL_GPL(ldata_alloc);
 
@@ -670,14 +809,14 @@ static __always_inline void ldata_push(struct ldata *pool, int spi, u32 idx,
 
 /*
  * ldata_free_checked - ldata_free() of element @idx of sub-pool @spi,
- * @elem, for @ip, with CONFIG_LDATA_DEBUG's check or the event: out of
- * line, as ldata_alloc_done().
+ * @elem, for @ip, with the double-free check or the event: out of line, as
+ * ldata_alloc_done().
  */
 static noinline void ldata_free_checked(struct ldata *pool, void *elem,
 					int spi, u32 idx, unsigned long ip)
 {
-	if (unlikely(!ldata_debug_move(ldata_sp(pool, spi), idx,
-				       LDATA_ALLOCATED, LDATA_FREE))) {
+	if (ldata_checking() &&
+	    unlikely(!ldata_state_free(ldata_sp(pool, spi), idx))) {
 		ldata_refuse(pool, elem, LDATA_MISUSE_DOUBLE_FREE, spi, 1, ip);
 		return;
 	}
@@ -694,10 +833,11 @@ static noinline void ldata_free_checked(struct ldata *pool, void *elem,
  *
  * The element goes back to the sub-pool of the node that owns its memory,
  * whichever CPU frees it.  A pointer that is not an element of @pool (not
- * in the pool, inside an element, an element of another pool, or, with
- * CONFIG_LDATA_DEBUG, an element that is already free) is refused: it is
- * never linked into a free list, an ldata_misuse event reports it and the
- * first one warns.
+ * in the pool, inside an element, an element of another pool) is refused:
+ * it is never linked into a free list, an ldata_misuse event reports it
+ * and the first one warns.  So is an element that is already free, while
+ * the double-free check is on: with CONFIG_LDATA_DEBUG, and while anything
+ * is attached to the ldata_misuse tracepoint (see ldata_check_get()).
  *
  * Context: Any context but NMI, including hard interrupts and with
  * interrupts disabled.  Does not sleep.
@@ -714,7 +854,7 @@ void ldata_free(ldata_t pool, void *elem)
 		ldata_refuse(pool, elem, why, -1, 1, _RET_IP_);
 		return;
 	}
-	if (IS_ENABLED(CONFIG_LDATA_DEBUG) || trace_ldata_free_enabled()) {
+	if (ldata_checking() || trace_ldata_free_enabled()) {
 		ldata_free_checked(pool, elem, spi, idx, _RET_IP_);
 		return;
 	}
@@ -725,8 +865,9 @@ EXPORT_SYMBOL_GPL(ldata_free);
 #if IS_ENABLED(CONFIG_KUNIT)
 /*
  * ldata_free_unchecked - what ldata_free() does with @elem, an element of
- * @pool, on a kernel without CONFIG_LDATA_DEBUG, whatever its state: the
- * KUnit suite's way to free an element twice on any configuration.
+ * @pool, when its state check is passed (two racing frees): the KUnit
+ * suite's way to get an element freed twice past the check.  The state is
+ * left as it is.
  */
 void ldata_free_unchecked(ldata_t pool, void *elem)
 {
@@ -738,6 +879,28 @@ void ldata_free_unchecked(ldata_t pool, void *elem)
 		ldata_push(pool, spi, idx, _RET_IP_);
 }
 EXPORT_SYMBOL_IF_KUNIT(ldata_free_unchecked);
+
+/*
+ * ldata_set_debug - turn CONFIG_LDATA_DEBUG on or off, whatever the
+ * configuration, so that the KUnit suite tests both kinds of kernel: its
+ * atomic state changes, and its use of the double-free check.  Both keep
+ * the same states, so pools in use are not disturbed.  Returns the
+ * previous setting.  Context: may sleep.
+ */
+bool ldata_set_debug(bool on)
+{
+	bool was = static_key_enabled(&ldata_debug_key);
+
+	if (on && !was) {
+		static_branch_enable(&ldata_debug_key);
+		ldata_check_get();
+	} else if (!on && was) {
+		ldata_check_put();
+		static_branch_disable(&ldata_debug_key);
+	}
+	return was;
+}
+EXPORT_SYMBOL_IF_KUNIT(ldata_set_debug);
 #endif
 
 /*
@@ -822,6 +985,8 @@ static void ldata_sp_commit(struct ldata_subpool *sp, long capacity)
 	unsigned long flags;
 	long i = sp->capacity;
 
+	/* Free, in the current generation of the check (if it is on). */
+	memset(&sp->state[i], READ_ONCE(ldata_gen) << 1, capacity - i);
 	while (i < capacity) {
 		long end = min(i + LDATA_COMMIT_BATCH, capacity);
 
@@ -930,10 +1095,8 @@ static struct ldata_subpool *ldata_sp_create(struct ldata *pool, int nid,
 	sp->pages = kvcalloc_node(PAGE_ALIGN(pool->maxcount * pool->stride) >>
 				  PAGE_SHIFT, sizeof(*sp->pages), GFP_KERNEL,
 				  nid);
-	if (IS_ENABLED(CONFIG_LDATA_DEBUG))
-		sp->state = kvzalloc_node(pool->maxcount, GFP_KERNEL, nid);
-	if (!sp->stack || !sp->pages ||
-	    (IS_ENABLED(CONFIG_LDATA_DEBUG) && !sp->state)) {
+	sp->state = kvzalloc_node(pool->maxcount, GFP_KERNEL, nid);
+	if (!sp->stack || !sp->pages || !sp->state) {
 		kvfree(sp->state);
 		kvfree(sp->pages);
 		kvfree(sp->stack);
@@ -1144,6 +1307,9 @@ static int __init ldata_init(void)
 		ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN,
 						"mm/ldata:online",
 						ldata_cpu_online, NULL);
+	/* CONFIG_LDATA_DEBUG keeps the double-free check on for good. */
+	if (IS_ENABLED(CONFIG_LDATA_DEBUG))
+		ldata_check_get();
 	return ret < 0 ? ret : 0;
 }
 subsys_initcall(ldata_init);

@@ -35,9 +35,13 @@ struct ldata_node_stats {
 
 int ldata_node_stats(ldata_t pool, int nid, struct ldata_node_stats *st);
 
+/* The double-free check's generations, 1 to LDATA_GEN_MAX, then 1 again. */
+#define LDATA_GEN_MAX		127
+
 #if IS_ENABLED(CONFIG_KUNIT)
 struct page *ldata_alloc_page(int nid);
 void ldata_free_unchecked(ldata_t pool, void *elem);
+bool ldata_set_debug(bool on);
 void ldata_drain_caches(ldata_t pool);
 long ldata_nr_pages(void);
 int ldata_nr_pools(void);

@@ -15,7 +15,9 @@
  *   element.
  * - ldata_free() returns an element to the node that owns its memory,
  *   whichever CPU frees it.  Anything that is not an element of the pool
- *   is refused with a warning and an ldata_misuse event.
+ *   is refused with a warning and an ldata_misuse event; so is an element
+ *   that is already free, with CONFIG_LDATA_DEBUG or while a tool listens
+ *   to ldata_misuse.
  *
  * Limitations:
  *  1) Elements live in a vmalloc-space reservation, so that any pointer

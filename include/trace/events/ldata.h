@@ -27,6 +27,13 @@ enum ldata_misuse_kind {
 	LDATA_MISUSE_DOUBLE_FREE,	/* free of an element that is free */
 	LDATA_MISUSE_DESTROY_LIVE,	/* destroy with elements allocated */
 };
+
+/*
+ * The first probe on ldata_misuse turns ldata's double-free check on, the
+ * last one off again (mm/ldata.c).
+ */
+int ldata_misuse_reg(void);
+void ldata_misuse_unreg(void);
 #endif
 
 TRACE_DEFINE_ENUM(LDATA_MISUSE_FOREIGN_FREE);
@@ -121,6 +128,29 @@ DEFINE_EVENT(ldata_elem, ldata_free,
 );
 
 /*
+ * ldata_alloc_fail: ldata_alloc() from @call_site returned NULL: @node had
+ * no free element, even after the CPUs' caches were asked for theirs (-1
+ * when the caller's node has no sub-pool).  Also an ldata_alloc event with
+ * a NULL element; this one is for tools that do not trace every call.
+ */
+TRACE_EVENT(ldata_alloc_fail,
+	    TP_PROTO(const void *pool, unsigned long call_site, int node,
+		     int caller_node),
+	    TP_ARGS(pool, call_site, node, caller_node),
+	    TP_STRUCT__entry(__field(const void *, pool)
+			     __field(unsigned long, call_site)
+			     __field(int, node)
+			     __field(int, caller_node)),
+	    TP_fast_assign(__entry->pool = pool;
+			   __entry->call_site = call_site;
+			   __entry->node = node;
+			   __entry->caller_node = caller_node;),
+	    TP_printk("pool=%p call_site=%pS node=%d caller_node=%d",
+		      __entry->pool, (void *)__entry->call_site,
+		      __entry->node, __entry->caller_node)
+);
+
+/*
  * ldata_grow: ldata_grow(@pool, @count) returned @err; every sub-pool now
  * holds @capacity elements.
  */
@@ -161,36 +191,38 @@ TRACE_EVENT(ldata_destroy,
  * ldata_misuse: a misuse of @pool from @call_site: ldata_free() of @elem
  * refused for @kind, or ldata_destroy() with @count elements allocated.
  * @owner is the pool that @elem belongs to for %LDATA_MISUSE_WRONG_POOL,
- * else NULL; @node is the node owning @elem, or -1 if none.
+ * else NULL; @node is the node owning @elem, or -1 if none.  While a
+ * probe is attached, ldata refuses double frees (ldata_misuse_reg()).
  */
-TRACE_EVENT(ldata_misuse,
-	    TP_PROTO(const void *pool, const void *elem,
-		     unsigned long call_site, enum ldata_misuse_kind kind,
-		     long count,
-		     const void *owner, int node, int caller_node),
-	    TP_ARGS(pool, elem, call_site, kind, count, owner, node,
-		    caller_node),
-	    TP_STRUCT__entry(__field(const void *, pool)
-			     __field(const void *, elem)
-			     __field(unsigned long, call_site)
-			     __field(int, kind)
-			     __field(long, count)
-			     __field(const void *, owner)
-			     __field(int, node)
-			     __field(int, caller_node)),
-	    TP_fast_assign(__entry->pool = pool;
-			   __entry->elem = elem;
-			   __entry->call_site = call_site;
-			   __entry->kind = kind;
-			   __entry->count = count;
-			   __entry->owner = owner;
-			   __entry->node = node;
-			   __entry->caller_node = caller_node;),
-	    TP_printk("pool=%p elem=%p call_site=%pS kind=%s count=%ld owner=%p node=%d caller_node=%d",
-		      __entry->pool, __entry->elem,
-		      (void *)__entry->call_site,
-		      show_ldata_misuse(__entry->kind), __entry->count,
-		      __entry->owner, __entry->node, __entry->caller_node)
+TRACE_EVENT_FN(ldata_misuse,
+	       TP_PROTO(const void *pool, const void *elem,
+			unsigned long call_site, enum ldata_misuse_kind kind,
+			long count,
+			const void *owner, int node, int caller_node),
+	       TP_ARGS(pool, elem, call_site, kind, count, owner, node,
+		       caller_node),
+	       TP_STRUCT__entry(__field(const void *, pool)
+				__field(const void *, elem)
+				__field(unsigned long, call_site)
+				__field(int, kind)
+				__field(long, count)
+				__field(const void *, owner)
+				__field(int, node)
+				__field(int, caller_node)),
+	       TP_fast_assign(__entry->pool = pool;
+			      __entry->elem = elem;
+			      __entry->call_site = call_site;
+			      __entry->kind = kind;
+			      __entry->count = count;
+			      __entry->owner = owner;
+			      __entry->node = node;
+			      __entry->caller_node = caller_node;),
+	       TP_printk("pool=%p elem=%p call_site=%pS kind=%s count=%ld owner=%p node=%d caller_node=%d",
+			 __entry->pool, __entry->elem,
+			 (void *)__entry->call_site,
+			 show_ldata_misuse(__entry->kind), __entry->count,
+			 __entry->owner, __entry->node, __entry->caller_node),
+	       ldata_misuse_reg, ldata_misuse_unreg
 );
 
 #endif /* _TRACE_LDATA_H */

@@ -28,7 +28,9 @@
  * Exit status 0 when every call behaved as the scenario needs, 1
  * otherwise (with the reason on stderr), 2 for a bad command line, 4
  * (kselftest's skip) without /dev/test_ldata or without the right to open
- * it, and for double_free on a kernel without CONFIG_LDATA_DEBUG.
+ * it, and for double_free while ldata's double-free check is off (no
+ * CONFIG_LDATA_DEBUG and no lw-trace, or anything else, attached to the
+ * ldata_misuse tracepoint).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -239,7 +241,8 @@ static void sc_double_free(void)
 	});
 	if (err == -EOPNOTSUPP) {
 		teardown(&p);
-		fprintf(stderr, "ldata-misuse: %s: the kernel has no CONFIG_LDATA_DEBUG: skipped\n",
+		/* No CONFIG_LDATA_DEBUG, and nothing attached to ldata_misuse. */
+		fprintf(stderr, "ldata-misuse: %s: ldata's double-free check is off: skipped\n",
 			scenario);
 		exit(KSFT_SKIP);
 	}
