@@ -30,10 +30,20 @@
  *	share a node: ns per pair per thread (the mean over the threads),
  *	aggregate throughput (the sum of the threads' rates) and
  *	scaling = throughput(T) / (T * throughput(1)).
+ * bench_touched: bench_single_thread with every object written in full
+ *	(memset()) after its allocation, as its user would: what the pair
+ *	costs once the object's memory is touched (ldata's elements live in
+ *	vmalloc space, mapped with 4 KiB pages; slab objects in the direct
+ *	map).
  * bench_cross_node_free: ns per free of BENCH_XNODE objects allocated by
  *	the first CPU of the first node, freed by that CPU, by another CPU
  *	of its node and by a CPU of another node; ldata and, for reference,
  *	kmem_cache.
+ * bench_producer_consumer: the same at once: the first CPU allocates
+ *	objects and hands each through a ring of BENCH_RING slots to another
+ *	CPU of its node or of another node, which frees it, both running
+ *	for the window: ns per object passed, for ldata, kmem_cache and
+ *	objpool.
  * bench_summary: each target and its verdict, then every number above as
  *	a "result NAME VALUE" line between "BEGIN RESULTS" and "END RESULTS".
  *
@@ -81,6 +91,7 @@
 #define BENCH_XNODE_SIZE	64
 #define BENCH_MAX_POINTS	16	/* thread counts in bench_scaling */
 #define BENCH_LINE		200
+#define BENCH_RING		256	/* objects in flight, producer/consumer */
 #define BENCH_TAG		"ldata_bench: "
 
 enum bench_kind {
@@ -153,6 +164,15 @@ static struct {
 	bool have_scaling;
 	struct bench_point scaling[BENCH_NR_SIZES][BENCH_NR_BULKS]
 				  [BENCH_MAX_POINTS][BENCH_NR_KINDS];
+	bool have_touched;
+	struct bench_stat touched[BENCH_NR_SIZES][BENCH_NR_BULKS][BENCH_NR_KINDS];
+	struct bench_stat touched_ratio[BENCH_NR_SIZES][BENCH_NR_BULKS]
+				       [BENCH_NR_RATIOS];
+	bool have_pc;
+	/* ps per object passed; ldata's ratio to the others; other/same node */
+	struct bench_stat pc[BENCH_NR_FREERS][BENCH_NR_KINDS];
+	struct bench_stat pc_ratio[BENCH_NR_FREERS][BENCH_NR_RATIOS];
+	struct bench_stat pc_node_ratio[BENCH_NR_KINDS];
 	bool have_xnode;
 	int xnode_cpu[BENCH_NR_FREERS];	/* -1: no such CPU */
 	int xnode_local;		/* the freer to compare other_node to */
@@ -254,12 +274,14 @@ static __always_inline void bench_put(struct bench_pools *p,
 
 /*
  * @n rounds of @bulk allocations then @bulk frees; false if an allocation
- * failed.  Inlined with constant @kind (and @bulk 1), so that the loop
+ * failed.  With @touch, each object is written in full once allocated.
+ * Inlined with constant @kind and @touch (and @bulk 1), so that the loop
  * holds nothing but the calls under test.
  */
 static __always_inline bool bench_rounds_of(struct bench_pools *p,
 					    enum bench_kind kind,
-					    unsigned int bulk, unsigned long n)
+					    unsigned int bulk, unsigned long n,
+					    bool touch)
 {
 	void *obj[BENCH_BULK_MAX];
 	unsigned int i;
@@ -269,6 +291,8 @@ static __always_inline bool bench_rounds_of(struct bench_pools *p,
 			obj[i] = bench_get(p, kind);
 			if (unlikely(!obj[i]))
 				goto fail;
+			if (touch)
+				memset(obj[i], i, p->size);
 		}
 		for (i = 0; i < bulk; i++)
 			bench_put(p, kind, obj[i]);
@@ -280,26 +304,32 @@ fail:
 	return false;
 }
 
+/* bench_rounds_of() with constants for @bulk 1 and for @touch. */
+static __always_inline bool bench_rounds_kind(struct bench_pools *p,
+					      enum bench_kind kind,
+					      unsigned int bulk,
+					      unsigned long n, bool touch)
+{
+	if (touch)
+		return bulk == 1 ? bench_rounds_of(p, kind, 1, n, true) :
+				   bench_rounds_of(p, kind, bulk, n, true);
+	return bulk == 1 ? bench_rounds_of(p, kind, 1, n, false) :
+			   bench_rounds_of(p, kind, bulk, n, false);
+}
+
 static noinline bool bench_rounds(struct bench_pools *p, enum bench_kind kind,
-				  unsigned int bulk, unsigned long n)
+				  unsigned int bulk, unsigned long n,
+				  bool touch)
 {
 	switch (kind) {
 	case BENCH_LDATA:
-		if (bulk == 1)
-			return bench_rounds_of(p, BENCH_LDATA, 1, n);
-		return bench_rounds_of(p, BENCH_LDATA, bulk, n);
+		return bench_rounds_kind(p, BENCH_LDATA, bulk, n, touch);
 	case BENCH_KMEM:
-		if (bulk == 1)
-			return bench_rounds_of(p, BENCH_KMEM, 1, n);
-		return bench_rounds_of(p, BENCH_KMEM, bulk, n);
+		return bench_rounds_kind(p, BENCH_KMEM, bulk, n, touch);
 	case BENCH_KMEM_NOWAIT:
-		if (bulk == 1)
-			return bench_rounds_of(p, BENCH_KMEM_NOWAIT, 1, n);
-		return bench_rounds_of(p, BENCH_KMEM_NOWAIT, bulk, n);
+		return bench_rounds_kind(p, BENCH_KMEM_NOWAIT, bulk, n, touch);
 	default:
-		if (bulk == 1)
-			return bench_rounds_of(p, BENCH_OBJPOOL, 1, n);
-		return bench_rounds_of(p, BENCH_OBJPOOL, bulk, n);
+		return bench_rounds_kind(p, BENCH_OBJPOOL, bulk, n, touch);
 	}
 }
 
@@ -372,6 +402,18 @@ static noinline void bench_free_all(struct bench_pools *p,
 
 struct bench_run;
 
+/*
+ * The producer/consumer ring: one writer of each index, published with
+ * release and read with acquire, so that a slot is read after it is filled
+ * and refilled after it is read.
+ */
+struct bench_ring {
+	void *slot[BENCH_RING];
+	unsigned long head ____cacheline_aligned;	/* next to fill */
+	unsigned long tail ____cacheline_aligned;	/* next to empty */
+	int done;		/* the producer has stopped; release */
+};
+
 struct bench_thread {
 	struct bench_run *run;
 	struct task_struct *task;	/* referenced until stopped */
@@ -385,6 +427,8 @@ struct bench_run {
 	struct bench_pools *pools;
 	enum bench_kind kind;
 	unsigned int bulk;
+	bool touch;			/* write each object once allocated */
+	struct bench_ring *ring;	/* producer/consumer runs */
 	void **objs;			/* cross-node runs: the objects */
 	unsigned long nr_objs;
 	atomic_t arrived;		/* threads at the barrier */
@@ -433,14 +477,15 @@ static int bench_pairs_fn(void *data)
 	unsigned long rounds = BENCH_CHUNK / run->bulk;
 	u64 start, now, end;
 
-	t->failed = !bench_rounds(run->pools, run->kind, run->bulk, rounds);
+	t->failed = !bench_rounds(run->pools, run->kind, run->bulk, rounds,
+				  run->touch);
 	bench_barrier(run);
 	end = run->open_ns + BENCH_WINDOW_NS;
 	start = ktime_get_ns();
 	now = start;
 	while (!t->failed && now < end) {
 		t->failed = !bench_rounds(run->pools, run->kind, run->bulk,
-					  rounds);
+					  rounds, run->touch);
 		t->pairs += rounds * run->bulk;
 		cond_resched();
 		now = ktime_get_ns();
@@ -475,6 +520,87 @@ static int bench_drain_fn(void *data)
 	bench_free_all(run->pools, run->kind, run->objs, run->nr_objs);
 	t->ns = ktime_get_ns() - start;
 	t->pairs = run->nr_objs;
+	bench_thread_done(run);
+	return 0;
+}
+
+/*
+ * Producer (thread 0): allocate and pass objects until BENCH_WINDOW_NS
+ * after the barrier; its pairs are the objects it passed.
+ */
+static void bench_produce(struct bench_thread *t, struct bench_ring *r)
+{
+	struct bench_run *run = t->run;
+	u64 start, now, end;
+	unsigned long head;
+	void *obj;
+	int i;
+
+	end = run->open_ns + BENCH_WINDOW_NS;
+	start = ktime_get_ns();
+	now = start;
+	head = r->head;
+	while (now < end) {
+		for (i = 0; i < BENCH_CHUNK; i++) {
+			/* The consumer has read the slot before it moved on. */
+			while (head - smp_load_acquire(&r->tail) == BENCH_RING)
+				cpu_relax();
+			obj = bench_get(run->pools, run->kind);
+			if (unlikely(!obj)) {
+				t->failed = true;
+				goto out;
+			}
+			r->slot[head % BENCH_RING] = obj;
+			/* The slot is filled before the consumer sees it. */
+			smp_store_release(&r->head, ++head);
+		}
+		t->pairs += BENCH_CHUNK;
+		cond_resched();
+		now = ktime_get_ns();
+	}
+out:
+	t->ns = now - start;
+	/* After the last head: the consumer then sees every object. */
+	smp_store_release(&r->done, 1);
+}
+
+/* Consumer (thread 1): free what the producer passes until it stops. */
+static void bench_consume(struct bench_thread *t, struct bench_ring *r)
+{
+	struct bench_run *run = t->run;
+	unsigned long tail = r->tail, spins = 0;
+	u64 start = ktime_get_ns();
+
+	for (;;) {
+		/* Pairs with the producer's release: the slot is filled. */
+		if (tail == smp_load_acquire(&r->head)) {
+			/* done is set after the last head: look again. */
+			if (smp_load_acquire(&r->done) &&
+			    tail == READ_ONCE(r->head))
+				break;
+			cpu_relax();
+			if (!(++spins % BENCH_CHUNK))
+				cond_resched();
+			continue;
+		}
+		bench_put(run->pools, run->kind, r->slot[tail % BENCH_RING]);
+		/* The slot is read before the producer may refill it. */
+		smp_store_release(&r->tail, ++tail);
+		t->pairs++;
+	}
+	t->ns = ktime_get_ns() - start;
+}
+
+static int bench_pc_fn(void *data)
+{
+	struct bench_thread *t = data;
+	struct bench_run *run = t->run;
+
+	bench_barrier(run);
+	if (t == &run->th[0])
+		bench_produce(t, run->ring);
+	else
+		bench_consume(t, run->ring);
 	bench_thread_done(run);
 	return 0;
 }
@@ -675,17 +801,23 @@ static int bench_nodes_of(int nr)
 
 /* ===== The cases ===== */
 
-/* One row of bench_single_thread: every allocator BENCH_REPS times. */
+/*
+ * One row of bench_single_thread (bench_touched with @touch): every
+ * allocator BENCH_REPS times.
+ */
 static void bench_single_row(struct kunit *test, struct bench_run *run,
-			     struct bench_pools *p, int si, int bi)
+			     struct bench_pools *p, int si, int bi, bool touch)
 {
 	u64 ps[BENCH_NR_KINDS][BENCH_REPS], ratio[BENCH_NR_RATIOS][BENCH_REPS];
 	u64 pps;
-	struct bench_stat *res = bench.single[si][bi];
-	struct bench_stat *r = bench.single_ratio[si][bi];
+	struct bench_stat *res = touch ? bench.touched[si][bi] :
+					 bench.single[si][bi];
+	struct bench_stat *r = touch ? bench.touched_ratio[si][bi] :
+				       bench.single_ratio[si][bi];
 	DECLARE_SEQ_BUF(s, BENCH_LINE);
 	int k, rep;
 
+	run->touch = touch;
 	for (rep = 0; rep < BENCH_REPS; rep++) {
 		for (k = 0; k < BENCH_NR_KINDS; k++)
 			bench_measure(test, run, p, k, bench_bulks[bi], 1,
@@ -707,25 +839,41 @@ static void bench_single_row(struct kunit *test, struct bench_run *run,
 	bench_print(test, &s);
 }
 
-static void bench_single_thread(struct kunit *test)
+static void bench_single_table(struct kunit *test, bool touch)
 {
 	struct bench_run *run = bench_run_alloc(test);
 	int si, bi;
 
-	kunit_info(test, BENCH_TAG "single thread on CPU %d (node %d): ns per alloc+free pair, median of %d; ratios: median of the %d repetitions' (lowest-highest)\n",
-		   bench.cpus[0], cpu_to_node(bench.cpus[0]), BENCH_REPS,
-		   BENCH_REPS);
-	kunit_info(test, BENCH_TAG "kmem_nowait: the same cache with GFP_NOWAIT, like for like with ldata's any-context guarantee\n");
-	kunit_info(test, BENCH_TAG " size bulk      ldata kmem_cache    objpool kmem_nowait    ldata/kmem_cache       ldata/objpool   ldata/kmem_nowait\n");
 	for (si = 0; si < BENCH_NR_SIZES; si++) {
 		struct bench_pools *p;
 
 		p = bench_pools_create(test, bench_sizes[si], 1024);
 		for (bi = 0; bi < BENCH_NR_BULKS; bi++)
-			bench_single_row(test, run, p, si, bi);
+			bench_single_row(test, run, p, si, bi, touch);
 		kunit_release_action(test, bench_pools_release, p);
 	}
+}
+
+#define BENCH_SINGLE_HEAD \
+	" size bulk      ldata kmem_cache    objpool kmem_nowait    ldata/kmem_cache       ldata/objpool   ldata/kmem_nowait\n"
+
+static void bench_single_thread(struct kunit *test)
+{
+	kunit_info(test, BENCH_TAG "single thread on CPU %d (node %d): ns per alloc+free pair, median of %d; ratios: median of the %d repetitions' (lowest-highest)\n",
+		   bench.cpus[0], cpu_to_node(bench.cpus[0]), BENCH_REPS,
+		   BENCH_REPS);
+	kunit_info(test, BENCH_TAG "kmem_nowait: the same cache with GFP_NOWAIT, like for like with ldata's any-context guarantee\n");
+	kunit_info(test, BENCH_TAG BENCH_SINGLE_HEAD);
+	bench_single_table(test, false);
 	bench.have_single = true;
+}
+
+static void bench_touched(struct kunit *test)
+{
+	kunit_info(test, BENCH_TAG "objects touched: the same, with every object written in full (memset) once allocated\n");
+	kunit_info(test, BENCH_TAG BENCH_SINGLE_HEAD);
+	bench_single_table(test, true);
+	bench.have_touched = true;
 }
 
 /* Scaling of @kind at bench.threads[@pi], in thousandths. */
@@ -952,6 +1100,126 @@ static void bench_cross_node_free(struct kunit *test)
 	bench_xnode_table(test);
 }
 
+static const enum bench_kind bench_pc_kinds[] = {
+	BENCH_LDATA, BENCH_KMEM, BENCH_OBJPOOL
+};
+
+#define BENCH_NR_PCKINDS	ARRAY_SIZE(bench_pc_kinds)
+
+static void bench_pc_table(struct kunit *test)
+{
+	static const int freers[] = { BENCH_SAME_NODE, BENCH_OTHER_NODE };
+	DECLARE_SEQ_BUF(s, BENCH_LINE);
+	int i, j, f;
+
+	kunit_info(test, BENCH_TAG "producer/consumer, %d bytes: CPU %d (node %d) allocates and passes each object through a %d-slot ring to another CPU, which frees it, both at once for %d ms: ns per object passed (the consumer's time over its frees), median of %d\n",
+		   BENCH_XNODE_SIZE, bench.xnode_cpu[0],
+		   cpu_to_node(bench.xnode_cpu[0]), BENCH_RING,
+		   BENCH_WINDOW_MS, BENCH_REPS);
+	kunit_info(test, BENCH_TAG "  consumer on                 ldata kmem_cache    objpool    ldata/kmem_cache       ldata/objpool\n");
+	for (j = 0; j < ARRAY_SIZE(freers); j++) {
+		int cpu;
+
+		f = freers[j];
+		cpu = bench.xnode_cpu[f];
+		if (cpu < 0)
+			continue;
+		seq_buf_clear(&s);
+		seq_buf_printf(&s, "  CPU %-3d node %-3d %-10s", cpu,
+			       cpu_to_node(cpu), bench_freer_name[f]);
+		for (i = 0; i < BENCH_NR_PCKINDS; i++)
+			bench_ns(&s, 11, bench.pc[f][bench_pc_kinds[i]].med);
+		for (i = 0; i < BENCH_NR_PCKINDS - 1; i++)
+			bench_ratio_range(&s, 7,
+					  &bench.pc_ratio[f][bench_pc_kinds[i + 1] - 1]);
+		bench_print(test, &s);
+	}
+	if (bench.xnode_cpu[BENCH_SAME_NODE] < 0)
+		return;
+	seq_buf_clear(&s);
+	seq_buf_printf(&s, "  ratio other_node/same_node ");
+	for (i = 0; i < BENCH_NR_PCKINDS; i++)
+		bench_ratio_range(&s, 6, &bench.pc_node_ratio[bench_pc_kinds[i]]);
+	bench_print(test, &s);
+}
+
+/* One run of the pair, @from producing and @to consuming: ps per object. */
+static u64 bench_pc_once(struct kunit *test, struct bench_run *run,
+			 struct bench_pools *p, enum bench_kind kind, int from,
+			 int to)
+{
+	int cpus[2] = { from, to };
+	struct bench_thread *c = &run->th[1];
+
+	memset(run->ring, 0, sizeof(*run->ring));
+	run->pools = p;
+	run->kind = kind;
+	KUNIT_ASSERT_EQ(test, bench_launch(run, cpus, 2, bench_pc_fn), 0);
+	KUNIT_ASSERT_FALSE_MSG(test, run->th[0].failed,
+			       "%s returned NULL on CPU %d",
+			       bench_kind_name[kind], from);
+	KUNIT_ASSERT_GT(test, c->pairs, 0);
+	KUNIT_EXPECT_EQ(test, c->pairs, run->th[0].pairs);
+	return div64_u64(max(c->ns, 1ULL) * 1000, c->pairs);
+}
+
+static void bench_producer_consumer(struct kunit *test)
+{
+	u64 ps[BENCH_NR_FREERS][BENCH_NR_KINDS][BENCH_REPS];
+	u64 ratio[BENCH_NR_FREERS][BENCH_NR_RATIOS][BENCH_REPS];
+	u64 node[BENCH_NR_KINDS][BENCH_REPS];
+	int *cpu = bench.xnode_cpu, f, i, k, rep;
+	struct bench_pools *p;
+	struct bench_run *run;
+
+	if (!bench_xnode_cpus(cpu))
+		kunit_skip(test, "needs online CPUs on two nodes");
+	run = bench_run_alloc(test);
+	run->ring = kunit_kzalloc(test, sizeof(*run->ring), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, run->ring);
+	p = bench_pools_create(test, BENCH_XNODE_SIZE, 4 * BENCH_RING);
+	for (rep = 0; rep < BENCH_REPS; rep++) {
+		for (f = BENCH_SAME_NODE; f < BENCH_NR_FREERS; f++) {
+			if (cpu[f] < 0)
+				continue;
+			for (i = 0; i < BENCH_NR_PCKINDS; i++) {
+				k = bench_pc_kinds[i];
+				ps[f][k][rep] = bench_pc_once(test, run, p, k,
+							      cpu[BENCH_SAME_CPU],
+							      cpu[f]);
+			}
+			for (i = 1; i < BENCH_NR_PCKINDS; i++) {
+				k = bench_pc_kinds[i];
+				ratio[f][k - 1][rep] =
+					bench_milli(ps[f][BENCH_LDATA][rep],
+						    ps[f][k][rep]);
+			}
+		}
+		for (i = 0; cpu[BENCH_SAME_NODE] >= 0 && i < BENCH_NR_PCKINDS;
+		     i++) {
+			k = bench_pc_kinds[i];
+			node[k][rep] = bench_milli(ps[BENCH_OTHER_NODE][k][rep],
+						   ps[BENCH_SAME_NODE][k][rep]);
+		}
+	}
+	for (f = BENCH_SAME_NODE; f < BENCH_NR_FREERS; f++) {
+		if (cpu[f] < 0)
+			continue;
+		for (i = 0; i < BENCH_NR_PCKINDS; i++) {
+			k = bench_pc_kinds[i];
+			bench_stat_of(&bench.pc[f][k], ps[f][k], BENCH_REPS);
+			if (i)
+				bench_stat_of(&bench.pc_ratio[f][k - 1],
+					      ratio[f][k - 1], BENCH_REPS);
+			if (f == BENCH_OTHER_NODE && cpu[BENCH_SAME_NODE] >= 0)
+				bench_stat_of(&bench.pc_node_ratio[k], node[k],
+					      BENCH_REPS);
+		}
+	}
+	bench.have_pc = true;
+	bench_pc_table(test);
+}
+
 /* ===== Summary: targets and the machine-readable block ===== */
 
 /* A target line: the value (its range, if repeated), the limit, a verdict. */
@@ -1092,6 +1360,51 @@ static void bench_results(struct kunit *test)
 			}
 		}
 	}
+	for (si = 0; bench.have_touched && si < BENCH_NR_SIZES; si++) {
+		for (bi = 0; bi < BENCH_NR_BULKS; bi++) {
+			for (k = 0; k < BENCH_NR_KINDS; k++) {
+				snprintf(name, sizeof(name), "touched.%u.%u.%s.ns",
+					 bench_sizes[si], bench_bulks[bi],
+					 bench_kind_name[k]);
+				bench_result(test, name,
+					     &bench.touched[si][bi][k], false);
+			}
+			for (k = 0; k < BENCH_NR_RATIOS; k++) {
+				snprintf(name, sizeof(name), "touched.%u.%u.ldata_over_%s",
+					 bench_sizes[si], bench_bulks[bi],
+					 bench_kind_name[k + 1]);
+				bench_result(test, name,
+					     &bench.touched_ratio[si][bi][k],
+					     true);
+			}
+		}
+	}
+	for (f = BENCH_SAME_NODE; bench.have_pc && f < BENCH_NR_FREERS; f++) {
+		if (bench.xnode_cpu[f] < 0)
+			continue;
+		for (i = 0; i < BENCH_NR_PCKINDS; i++) {
+			k = bench_pc_kinds[i];
+			snprintf(name, sizeof(name), "pc.%d.%s.%s.ns",
+				 BENCH_XNODE_SIZE, bench_freer_name[f],
+				 bench_kind_name[k]);
+			bench_result(test, name, &bench.pc[f][k], false);
+			if (!i)
+				continue;
+			snprintf(name, sizeof(name), "pc.%d.%s.ldata_over_%s",
+				 BENCH_XNODE_SIZE, bench_freer_name[f],
+				 bench_kind_name[k]);
+			bench_result(test, name, &bench.pc_ratio[f][k - 1],
+				     true);
+		}
+	}
+	for (i = 0; bench.have_pc && bench.xnode_cpu[BENCH_SAME_NODE] >= 0 &&
+	     bench.xnode_cpu[BENCH_OTHER_NODE] >= 0 && i < BENCH_NR_PCKINDS;
+	     i++) {
+		k = bench_pc_kinds[i];
+		snprintf(name, sizeof(name), "pc.%d.%s.other_node_over_same_node",
+			 BENCH_XNODE_SIZE, bench_kind_name[k]);
+		bench_result(test, name, &bench.pc_node_ratio[k], true);
+	}
 	for (i = 0; bench.have_xnode && i < BENCH_NR_XKINDS; i++) {
 		k = bench_xnode_kinds[i];
 		for (f = 0; f < BENCH_NR_FREERS; f++) {
@@ -1115,7 +1428,8 @@ static void bench_results(struct kunit *test)
 
 static void bench_summary(struct kunit *test)
 {
-	if (!bench.have_single && !bench.have_scaling && !bench.have_xnode)
+	if (!bench.have_single && !bench.have_scaling && !bench.have_xnode &&
+	    !bench.have_touched && !bench.have_pc)
 		kunit_skip(test, "no case has measured anything");
 	bench_targets(test);
 	bench_results(test);
@@ -1190,8 +1504,10 @@ static void bench_suite_exit(struct kunit_suite *suite)
 
 static struct kunit_case ldata_bench_cases[] = {
 	KUNIT_CASE_SLOW(bench_single_thread),
+	KUNIT_CASE_SLOW(bench_touched),
 	KUNIT_CASE_SLOW(bench_scaling),
 	KUNIT_CASE_SLOW(bench_cross_node_free),
+	KUNIT_CASE_SLOW(bench_producer_consumer),
 	KUNIT_CASE_SLOW(bench_summary),
 	{}
 };
