@@ -88,8 +88,9 @@ def matches(ev, exp):
     return all(ev.get(k) == v for k, v in exp.items())
 
 
-def check_lists(ev):
-    """The lists of an event are complete; None or why not."""
+def check_lists(ev, tracked=True):
+    """The lists of an event are complete; None or why not.  Without
+    --ldata-track (@tracked false) an ldata_destroy_live lists nothing."""
     kind = ev.get("kind")
     if kind == "xmdetach_live":
         atts = ev.get("attachments", [])
@@ -101,7 +102,10 @@ def check_lists(ev):
             return f"{len(atts)} attachments listed, count {ev.get('count')}"
         if any(a.get("tid") != ev.get("tid") for a in atts):
             return "an attachment of another thread listed"
-    if kind == "ldata_destroy_live":
+    if kind == "ldata_destroy_live" and not tracked:
+        if "elements" in ev:
+            return "elements listed without --ldata-track"
+    elif kind == "ldata_destroy_live":
         els = ev.get("elements", [])
         if len(els) != ev.get("count"):
             return f"{len(els)} elements listed, count {ev.get('count')}"
@@ -122,7 +126,8 @@ def check_stacks(ev):
     return None
 
 
-def check_run(run, res, stacks=False, want_rc=0, allow_err=False, filtered=False):
+def check_run(run, res, stacks=False, want_rc=0, allow_err=False, filtered=False,
+              tracked=False):
     objs = run.json()
     events = [o for o in objs if o.get("type") == "misuse"]
     used = [False] * len(events)
@@ -158,7 +163,7 @@ def check_run(run, res, stacks=False, want_rc=0, allow_err=False, filtered=False
                 continue
             i = hit[0]
             used[i] = True
-            lw = check_lists(events[i])
+            lw = check_lists(events[i], tracked)
             if lw:
                 why.append(f"{exp['kind']}: {lw}")
             if stacks:
@@ -175,14 +180,14 @@ def check_run(run, res, stacks=False, want_rc=0, allow_err=False, filtered=False
 
 def check(lines, res):
     runs, extra = parse(lines)
-    for name in ("main", "rawtp", "filter", "human", "latency", "failbad",
+    for name in ("main", "ldata", "rawtp", "filter", "human", "latency", "failbad",
                  "failclean", "duration", "periodic"):
         if name not in runs or runs[name].rc is None:
             res(False, f"lw_trace.{name}: the run never ended")
             runs.pop(name, None)
 
     if "main" in runs:
-        events, used, _ = check_run(runs["main"], res, stacks=True)
+        events, used, _ = check_run(runs["main"], res, stacks=True, tracked=True)
         stray = [ev for i, ev in enumerate(events) if not used[i]]
         res(not stray, "lw_trace.main: no report outside the scenarios",
             "; ".join(json.dumps(e)[:200] for e in stray[:3]))
@@ -194,9 +199,28 @@ def check(lines, res):
              "ldata_alloc_fail", "xmem_touch_gone", "xmem_touch_revoked",
              "xmem_unmap_unattached", "xmem_owner_exit"} <= kinds,
             "lw_trace.main: every kind of misuse was caught", f"seen {sorted(kinds)}")
+        start = [o for o in runs["main"].json() if o.get("type") == "start"]
+        res(bool(start) and start[0].get("ldata_track") is True,
+            "lw_trace.main: --ldata-track is on in the start record")
         faults = [ev for ev in events if ev.get("kind") == "fault"]
         res(bool(faults) and all("detached" in ev for ev in faults),
             "lw_trace.main: a fault names the range detached before it")
+
+    if "ldata" in runs:
+        run = runs["ldata"]
+        events, _, end = check_run(run, res, stacks=True)
+        kinds = {ev.get("kind") for ev in events}
+        want = {"ldata_double_free", "ldata_foreign_free", "ldata_misaligned_free",
+                "ldata_wrong_pool", "ldata_destroy_live", "ldata_alloc_fail"}
+        res(want <= kinds, "lw_trace.ldata: without --ldata-track every kind of ldata misuse "
+            "is still caught", f"seen {sorted(kinds)}")
+        start = [o for o in run.json() if o.get("type") == "start"]
+        procs = [p for p in end.get("processes", []) if p.get("comm") == "ldata-misuse"]
+        res(bool(start) and start[0].get("ldata_track") is False and "live_elements" not in end
+            and procs and all("ldata_alloc" not in p and "ldata_free" not in p for p in procs)
+            and sum(p.get("ldata_fail", 0) for p in procs) >= 1,
+            "lw_trace.ldata: no per-call ldata counts without --ldata-track, failures still counted",
+            f"start {start[:1]}, end keys {sorted(end)}, processes {json.dumps(procs)[:300]}")
 
     if "rawtp" in runs:
         run = runs["rawtp"]

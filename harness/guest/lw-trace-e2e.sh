@@ -54,8 +54,8 @@ scenario() {	# scenario RUN PROG NAME
 	echo "### SCENARIO-END $1 $2 $3 pid=$p rc=$?"
 }
 
-# 1. Every misuse, with stacks, tp_btf.
-start_trace main -j --stacks
+# 1. Every misuse, with stacks, tp_btf, and every ldata call followed.
+start_trace main -j --stacks --ldata-track
 for s in $(lw-misuse -l); do
 	scenario main lw-misuse "$s"
 done
@@ -63,6 +63,13 @@ for s in $(ldata-misuse -l); do
 	scenario main ldata-misuse "$s"
 done
 stop_trace main
+
+# 1b. Without --ldata-track: every ldata misuse still, from the kernel.
+start_trace ldata -j --stacks
+for s in $(ldata-misuse -l); do
+	scenario ldata ldata-misuse "$s"
+done
+stop_trace ldata
 
 # 2. The raw_tp fallback sees the same.
 start_trace rawtp -j --raw-tp

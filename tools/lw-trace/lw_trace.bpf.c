@@ -666,25 +666,36 @@ static __always_inline void elem_set(void *ctx, struct lwt_elem *el,
 	el->live = live;
 }
 
+/* --ldata-track: an allocation (a NULL one is ldata_alloc_fail's). */
 static __always_inline int on_ldata_alloc(void *ctx, const void *pool,
 					  const void *elem,
-					  unsigned long call_site, int node)
+					  unsigned long call_site)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 pid = id >> 32, tid = (__u32)id;
 	struct lwt_counts *c;
-	struct lwt_event *e;
 	struct lwt_elem *el;
 
-	c = counts_of(pid, tid);
-	if (elem) {
-		if (c)
-			c->ldata_alloc++;
-		el = elem_entry((__u64)elem);
-		if (el)
-			elem_set(ctx, el, pool, call_site, pid, tid, 1);
+	if (!elem)
 		return 0;
-	}
+	c = counts_of(pid, tid);
+	if (c)
+		c->ldata_alloc++;
+	el = elem_entry((__u64)elem);
+	if (el)
+		elem_set(ctx, el, pool, call_site, pid, tid, 1);
+	return 0;
+}
+
+static __always_inline int on_ldata_alloc_fail(void *ctx, const void *pool,
+					       unsigned long call_site,
+					       int node)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct lwt_counts *c;
+	struct lwt_event *e;
+
+	c = counts_of(id >> 32, (__u32)id);
 	if (c)
 		c->ldata_fail++;
 	e = event_new(ctx, LWT_REC_MISUSE, LWT_LDATA_ALLOC_FAIL,
@@ -709,9 +720,9 @@ static __always_inline void fill_elem(struct lwt_event *e, struct lwt_elem *el)
 }
 
 /*
- * An accepted free.  A free of an element that the map saw freed, and not
- * allocated since, is a double free that the kernel (without
- * CONFIG_LDATA_DEBUG) did not see.
+ * --ldata-track: an accepted free.  A free of an element that the map saw
+ * freed, and not allocated since, is a double free that the kernel did not
+ * see (two frees that raced past its plain check).
  */
 static __always_inline int on_ldata_free(void *ctx, const void *pool,
 					 const void *elem,
@@ -913,12 +924,14 @@ LWT_TRACE_PROG(xmem_detach_refused,
 	       on_xmem_detach_refused(ctx, dp, addr, len, lw_count, owner_tgid, owner_pid),
 	       const void *dp, unsigned long addr, size_t len, long lw_count, pid_t owner_tgid,
 	       pid_t owner_pid)
-LWT_TRACE_PROG(ldata_alloc, on_ldata_alloc(ctx, pool, elem, call_site, node),
+LWT_TRACE_PROG(ldata_alloc, on_ldata_alloc(ctx, pool, elem, call_site),
 	       const void *pool, const void *elem, unsigned long call_site, int node,
 	       int caller_node)
 LWT_TRACE_PROG(ldata_free, on_ldata_free(ctx, pool, elem, call_site),
 	       const void *pool, const void *elem, unsigned long call_site, int node,
 	       int caller_node)
+LWT_TRACE_PROG(ldata_alloc_fail, on_ldata_alloc_fail(ctx, pool, call_site, node),
+	       const void *pool, unsigned long call_site, int node, int caller_node)
 LWT_TRACE_PROG(ldata_destroy, on_ldata_destroy(ctx, pool, outstanding),
 	       const void *pool, unsigned int id, long outstanding)
 LWT_TRACE_PROG(ldata_misuse, on_ldata_misuse(ctx, pool, elem, call_site, kind, count, owner),

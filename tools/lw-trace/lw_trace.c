@@ -76,6 +76,7 @@ static struct env {
 	bool verbose;
 	bool fail_on_misuse;
 	bool raw_tp;
+	bool ldata_track;	/* every ldata_alloc()/ldata_free() */
 	const char *btf_path;
 	long duration;		/* seconds, 0: until interrupted */
 	long interval;		/* seconds between summaries, 0: at exit */
@@ -88,13 +89,14 @@ static const char doc[] =
 "Report misuse of lightweight attach, xmem descriptors and ldata pools.\n"
 "\n"
 "USAGE: lw-trace [-p PID] [-t TID] [-j] [--stacks] [-L] [-d SECONDS]\n"
-"                [--fail-on-misuse] [interval] [count]\n"
+"                [--ldata-track] [--fail-on-misuse] [interval] [count]\n"
 "\n"
 "EXAMPLES:\n"
 "    lw-trace                  # every misuse, one line each, until Ctrl-C\n"
 "    lw-trace -p 181 --stacks  # process 181, with kernel and user stacks\n"
 "    lw-trace -j -d 30         # 30 seconds of NDJSON (schema 1)\n"
 "    lw-trace -L 5 3           # attach/detach latency, three 5 s summaries\n"
+"    lw-trace --ldata-track    # also who allocated or freed each element\n"
 "    lw-trace --fail-on-misuse -d 60   # for CI: status 1 on any misuse\n"
 "\n"
 "Exit status: 0; 1 with --fail-on-misuse if a misuse was seen; 2 on error.";
@@ -104,6 +106,7 @@ enum {
 	OPT_FAIL,
 	OPT_RAW_TP,
 	OPT_BTF,
+	OPT_LDATA_TRACK,
 };
 
 static const struct argp_option opts[] = {
@@ -116,6 +119,9 @@ static const struct argp_option opts[] = {
 	{ "latency", 'L', NULL, 0, "Histograms of attach and detach latency (log2 ns)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Trace for this long", 0 },
 	{ "fail-on-misuse", OPT_FAIL, NULL, 0, "Exit with status 1 if any misuse was seen", 0 },
+	{ "ldata-track", OPT_LDATA_TRACK, NULL, 0,
+	  "Trace every ldata alloc and free: who allocated or first freed an element, the live elements of a pool destroyed with some, per-process counts (costs a BPF program per call)",
+	  0 },
 	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw_tp programs even when tp_btf works", 0 },
 	{ "btf", OPT_BTF, "FILE", 0,
 	  "Kernel BTF for CO-RE when the kernel has none (implies --raw-tp)",
@@ -166,6 +172,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_RAW_TP:
 		env.raw_tp = true;
+		break;
+	case OPT_LDATA_TRACK:
+		env.ldata_track = true;
 		break;
 	case OPT_BTF:
 		env.btf_path = arg;
@@ -503,7 +512,7 @@ static void print_ldata(const struct lwt_event *e)
 		field_ago(k, e->att_ts, e->jiffies);
 	}
 	print_stacks(e, freed ? "free" : "alloc");
-	if (e->kind == LWT_LDATA_DESTROY_LIVE)
+	if (e->kind == LWT_LDATA_DESTROY_LIVE && env.ldata_track)
 		list_elems(e->pool, e->jiffies, true);
 }
 
@@ -684,8 +693,13 @@ static void print_counts(void)
 		out_uint("detach_err", " %8s", c->detach_err);
 		out_uint("xmattach", " %8s", c->xmattach);
 		out_uint("xmdetach", OUT_JSON_ONLY, c->xmdetach);
-		out_uint("ldata_alloc", " %8s", c->ldata_alloc);
-		out_uint("ldata_free", " %8s", c->ldata_free);
+		if (env.ldata_track) {
+			out_uint("ldata_alloc", " %8s", c->ldata_alloc);
+			out_uint("ldata_free", " %8s", c->ldata_free);
+		} else {
+			/* Not traced: not counted. */
+			out_human(" %8s %8s", "-", "-");
+		}
 		out_uint("ldata_fail", " %8s", c->ldata_fail);
 		out_uint("misuse", " %7s", c->misuse);
 		out_obj_end("\n");
@@ -762,8 +776,10 @@ static void print_summary(bool final)
 	out_uint("untracked", "; untracked %s;", skel->bss->untracked);
 	out_int("live_attachments", " live attachments %s",
 		live_count(skel->maps.atts));
-	out_int("live_elements", ", ldata elements %s\n",
-		live_count(skel->maps.elems));
+	if (env.ldata_track)
+		out_int("live_elements", ", ldata elements %s",
+			live_count(skel->maps.elems));
+	out_human("\n");
 	print_counts();
 	if (env.latency) {
 		print_hist(LWT_OP_ATTACH, "attach_ns", "attach");
@@ -793,6 +809,7 @@ static void print_start(bool use_btf, const struct kparts *kp)
 	out_bool("stacks", OUT_JSON_ONLY, env.stacks);
 	out_bool("latency", OUT_JSON_ONLY, env.latency);
 	out_bool("ldata", OUT_JSON_ONLY, kp->ldata);
+	out_bool("ldata_track", OUT_JSON_ONLY, env.ldata_track);
 	out_bool("xmem_map", OUT_JSON_ONLY, kp->xmap);
 	out_human("%s... Ctrl-C to end.\n",
 		  env.latency ? ", attach/detach latency" : "");
@@ -893,8 +910,9 @@ static int open_skel(struct bpf_object_open_opts *opts, bool use_btf,
 		TP(lw, lw_window_destroy), TP(lw, lw_pool_init),
 		TP(xmem, xmem_attach), TP(xmem, xmem_detach),
 		TP(xmem, xmem_detach_refused), TP(ldata, ldata_alloc),
-		TP(ldata, ldata_free), TP(ldata, ldata_destroy),
-		TP(ldata, ldata_misuse), TP(xmem_map, xmem_map_misuse),
+		TP(ldata, ldata_free), TP(ldata, ldata_alloc_fail),
+		TP(ldata, ldata_destroy), TP(ldata, ldata_misuse),
+		TP(xmem_map, xmem_map_misuse),
 #undef TP
 	};
 	char name[64];
@@ -915,9 +933,18 @@ static int open_skel(struct bpf_object_open_opts *opts, bool use_btf,
 	skel->rodata->task_btf = !!vmlinux;
 	if (!env.stacks)
 		bpf_map__set_max_entries(skel->maps.stacks, 1);
+	if (!env.ldata_track)
+		bpf_map__set_max_entries(skel->maps.elems, 1);
 	for (i = 0; i < ARRAY_SIZE(tps); i++) {
 		on = (kp->ldata || strcmp(tps[i].sys, "ldata")) &&
 		     (kp->xmap || strcmp(tps[i].sys, "xmem_map"));
+		/*
+		 * The kernel refuses and reports every ldata misuse itself;
+		 * following each call is only for --ldata-track's details.
+		 */
+		if (!strcmp(tps[i].tp, "ldata_alloc") ||
+		    !strcmp(tps[i].tp, "ldata_free"))
+			on = on && env.ldata_track;
 		snprintf(name, sizeof(name), "%s_btf", tps[i].tp);
 		tps[i].btf = bpf_object__find_program_by_name(skel->obj, name);
 		snprintf(name, sizeof(name), "%s_raw", tps[i].tp);
