@@ -18,6 +18,11 @@
 ROUNDS=${LWB_ROUNDS:-7}
 SECS=${LWB_SECONDS:-1}
 LOOPS=${LWB_LOOPS:-200000}
+# A step (a loop, starting or stopping lw-trace) takes seconds; one still
+# running after this long is reported with the state and kernel stack of
+# every task it may be waiting on (an arm once stopped, rarely, until
+# e2e's timeout, with nothing to say where).
+WATCHDOG=${LWB_WATCHDOG:-180}
 . /e2e/lib.sh
 W=/tmp/lwb
 mkdir -p $W
@@ -34,6 +39,42 @@ trace_stop() {
 	[ "${lost:-x}" = 0 ] || echo "lwtrace_bench: warning: lw-trace lost ${lost:-?} events" >&2
 }
 
+# The bench's tasks, any task in D state, and the kernel's workers that
+# attach/detach and RCU wait on: comm, state, wait channel, kernel stack.
+dump_tasks() {
+	for d in /proc/[0-9]*; do
+		st=$(cut -d' ' -f3 "$d/stat" 2>/dev/null) || continue
+		comm=$(cat "$d/comm" 2>/dev/null)
+		case "$comm" in
+		lw-trace|ldata-misuse|xmem_bench|sh|kworker*|rcu*|migration*) ;;
+		*) [ "$st" = D ] || continue ;;
+		esac
+		[ "$st" = I ] && continue	# idle kernel threads
+		echo "lwb-watchdog:   pid ${d#/proc/} $comm state $st wchan $(cat "$d/wchan" 2>/dev/null)"
+		sed 's/^/lwb-watchdog:     /' "$d/stack" 2>/dev/null
+	done
+	# Blocked tasks to the console too, if the kernel has sysrq.
+	[ -w /proc/sysrq-trigger ] && echo w > /proc/sysrq-trigger
+}
+
+# step WHAT CMD...: CMD, and the task dump if it outlasts WATCHDOG seconds.
+step() {
+	_what=$1
+	shift
+	( sleep "$WATCHDOG"
+	  echo "lwb-watchdog: $_what still running after ${WATCHDOG}s" >&2
+	  dump_tasks >&2 ) &
+	_wd=$!
+	"$@"
+	_rc=$?
+	kill $_wd 2>/dev/null
+	wait $_wd 2>/dev/null
+	return $_rc
+}
+
+# measure ARM: one run of $loop, its ns per operation added to the samples.
+measure() { echo "$loop $1 $($loop)" >> $W/samples; }
+
 xmem() { xmem_bench -x 1 -t "$SECS" | sed -n 's/^xmem_bench: xmem 1 pages: \([0-9.]*\) ns\/op$/\1/p'; }
 ldata() { ldata-misuse loop "$LOOPS" | sed -n 's/^ldata_loop: .*, \([0-9.]*\) ns\/pair$/\1/p'; }
 
@@ -41,20 +82,21 @@ ldata() { ldata-misuse loop "$LOOPS" | sed -n 's/^ldata_loop: .*, \([0-9.]*\) ns
 for r in $(seq "$ROUNDS"); do
 	for loop in xmem ldata; do
 		echo "lwb: round $r/$ROUNDS, $loop loop"
-		echo "$loop base $($loop)" >> $W/samples
-		trace_start || exit 1
-		echo "$loop traced $($loop)" >> $W/samples
-		trace_stop || exit 1
+		at="round $r, $loop loop"
+		step "$at, untraced" measure base
+		step "$at, lw-trace starting" trace_start || exit 1
+		step "$at, under lw-trace" measure traced
+		step "$at, lw-trace stopping" trace_stop || exit 1
 		track=
 		if [ $loop = ldata ]; then
 			track=--ldata-track
-			trace_start $track || exit 1
-			echo "$loop track $($loop)" >> $W/samples
-			trace_stop || exit 1
+			step "$at, lw-trace $track starting" trace_start $track || exit 1
+			step "$at, under lw-trace $track" measure track
+			step "$at, lw-trace $track stopping" trace_stop || exit 1
 		fi
-		trace_start --stacks -L $track || exit 1
-		echo "$loop full $($loop)" >> $W/samples
-		trace_stop || exit 1
+		step "$at, lw-trace --stacks -L starting" trace_start --stacks -L $track || exit 1
+		step "$at, under lw-trace --stacks -L" measure full
+		step "$at, lw-trace --stacks -L stopping" trace_stop || exit 1
 	done
 done
 # Every sample must be a number: a loop that failed fails the arm.
