@@ -12,6 +12,7 @@
  *   win->start                                               win->end
  *   | att 0 (3 pages) | dirty | att 1 (1 page) | free ...... | (PMD pad) |
  *   |<------------------ nr_pages = pool_size / PAGE_SIZE --->|
+ *     busy: att 0, att 1; used: att 0, dirty, att 1 (dirty = used & ~busy)
  *
  * The VMA is VM_PFNMAP (special PTEs: no refcount, mapcount or rmap work
  * per page), VM_DONTCOPY and VM_IO (fork does not copy it, and
@@ -29,8 +30,9 @@
  * allocator (two bitmaps and a cursor), its attachment table, its spare
  * attachment records and its flush registrations belong to that thread
  * alone, so they need no lock.  Nor does its sealed VMA, which nothing
- * else can change or remove while the thread lives (lw_window_lock()); PTEs
- * are written in a batch under the page-table lock of each PMD.
+ * else can change or remove while the thread lives (lw_window_lock()), nor
+ * its page tables, which go only with it (lw_pte_lock()); PTEs are written
+ * in a batch under the page-table lock of each PMD.
  *
  * Deferred invalidation: see the DOC block below, which
  * Documentation/mm/lw_attach.rst includes.
@@ -400,7 +402,7 @@ static void lw_window_free(struct lw_window *win)
 {
 	xmem_memlock_uncharge(win->user, win->charged);
 	bitmap_free(win->busy);
-	bitmap_free(win->dirty);
+	bitmap_free(win->used);
 	kvfree(win->pmds);
 	kvfree(win->atts);
 	mmdrop(win->mm);
@@ -436,12 +438,12 @@ static struct lw_window *lw_window_create(struct lw_mm *lwm)
 	win->end = len;		/* placed by lw_window_map() */
 	hash_init(win->flushes);
 	win->busy = bitmap_zalloc(win->nr_pages, GFP_KERNEL_ACCOUNT);
-	win->dirty = bitmap_zalloc(win->nr_pages, GFP_KERNEL_ACCOUNT);
+	win->used = bitmap_zalloc(win->nr_pages, GFP_KERNEL_ACCOUNT);
 	win->pmds = kvcalloc(len >> PMD_SHIFT, sizeof(*win->pmds),
 			     GFP_KERNEL_ACCOUNT);
 	win->atts = kvcalloc(win->nr_pages, sizeof(*win->atts),
 			     GFP_KERNEL_ACCOUNT);
-	if (!win->busy || !win->dirty || !win->pmds || !win->atts)
+	if (!win->busy || !win->used || !win->pmds || !win->atts)
 		goto fail;
 
 	file = anon_inode_getfile("[lw_window]", &lw_window_fops, win, O_RDWR);
@@ -494,8 +496,31 @@ static bool lw_window_lock(struct lw_window *win, struct lw_held *held)
 
 /* ===== Page tables ===== */
 
+/*
+ * The PTE of window address @addr, with its page table's lock taken.  Not
+ * pte_offset_map_lock(), which must expect the page table to be freed or
+ * replaced under it and revalidates the PMD each time: a window's page
+ * tables were all allocated when it was made (lw_window_populate()) and
+ * are freed only with its VMA, by free_pgtables() at munmap() or at the end
+ * of the mm.  Nothing else takes them down: the VMA is VM_PFNMAP | VM_IO
+ * and VM_NOHUGEPAGE (khugepaged never collapses it, MADV_DONTNEED and its
+ * kin refuse it), sealed, and its PMD entries are never made huge.  While
+ * its thread runs here the VMA is the window's (lw_window_lock()); at
+ * teardown lw_window_unmap() checks that under mmap_lock.
+ */
+static pte_t *lw_pte_lock(struct lw_window *win, unsigned long addr,
+			  spinlock_t **ptl)
+{
+	pmd_t *pmd = win->pmds[(addr - win->start) >> PMD_SHIFT];
+
+	VM_WARN_ON_ONCE(!pmd_present(pmdp_get(pmd)) || pmd_leaf(pmdp_get(pmd)));
+	*ptl = pte_lockptr(win->mm, pmd);
+	spin_lock(*ptl);
+	return pte_offset_kernel(pmd, addr);
+}
+
 /* Write PTEs for @nr pinned @pages at window page @first. */
-static int lw_ptes_set(struct lw_window *win, struct lw_held *held,
+static void lw_ptes_set(struct lw_window *win, struct lw_held *held,
 		       unsigned long first, struct page **pages,
 		       unsigned long nr, bool writable)
 {
@@ -507,13 +532,9 @@ static int lw_ptes_set(struct lw_window *win, struct lw_held *held,
 	while (nr) {
 		unsigned long n = min(nr, (pmd_addr_end(addr, win->end) - addr) >>
 				      PAGE_SHIFT), i;
-		pmd_t *pmd = win->pmds[(addr - win->start) >> PMD_SHIFT];
 		spinlock_t *ptl;	/* the PTE page's lock */
-		pte_t *pte;
+		pte_t *pte = lw_pte_lock(win, addr, &ptl);
 
-		pte = pte_offset_map_lock(win->mm, pmd, addr, &ptl);
-		if (!pte)
-			return -EIO;
 		arch_enter_lazy_mmu_mode();
 		for (i = 0; i < n; i++) {
 			pte_t entry = pte_mkspecial(mk_pte(pages[i], prot));
@@ -525,12 +546,11 @@ static int lw_ptes_set(struct lw_window *win, struct lw_held *held,
 				   pte_mkyoung(entry));
 		}
 		arch_leave_lazy_mmu_mode();
-		pte_unmap_unlock(pte, ptl);
+		spin_unlock(ptl);
 		addr += n << PAGE_SHIFT;
 		pages += n;
 		nr -= n;
 	}
-	return 0;
 }
 
 /*
@@ -552,13 +572,9 @@ static void lw_ptes_clear(struct lw_window *win, struct lw_held *held,
 	while (nr) {
 		unsigned long n = min(nr, (pmd_addr_end(addr, win->end) - addr) >>
 				      PAGE_SHIFT), i;
-		pmd_t *pmd = win->pmds[(addr - win->start) >> PMD_SHIFT];
 		spinlock_t *ptl;	/* the PTE page's lock */
-		pte_t *pte;
+		pte_t *pte = lw_pte_lock(win, addr, &ptl);
 
-		pte = pte_offset_map_lock(win->mm, pmd, addr, &ptl);
-		if (WARN_ON_ONCE(!pte))
-			break;	/* still end the notifier range */
 		/*
 		 * A plain store, not ptep_get_and_clear()'s atomic exchange:
 		 * lw_ptes_set() wrote these PTEs young, and dirty if writable,
@@ -569,14 +585,20 @@ static void lw_ptes_clear(struct lw_window *win, struct lw_held *held,
 		for (i = 0; i < n; i++)
 			pte_clear(win->mm, addr + (i << PAGE_SHIFT), pte + i);
 		arch_leave_lazy_mmu_mode();
-		pte_unmap_unlock(pte, ptl);
+		spin_unlock(ptl);
 		addr += n << PAGE_SHIFT;
 		nr -= n;
 	}
 	mmu_notifier_invalidate_range_end(&range);
 }
 
-/* ===== Window space: next fit over busy | dirty, wrap flush ===== */
+/*
+ * ===== Window space: next fit over used pages, wrap flush =====
+ *
+ * A page is busy while an attachment maps it and used from its attach until
+ * the next wrap flush, so used = busy | dirty and a search needs only the
+ * one bitmap.
+ */
 
 static void lw_cancel_flushes(struct lw_window *win)
 {
@@ -598,35 +620,24 @@ static void lw_cancel_flushes(struct lw_window *win)
  */
 static void lw_wrap_flush(struct lw_window *win, struct lw_held *held)
 {
-	unsigned long pages = bitmap_weight(win->dirty, win->nr_pages);
+	unsigned long pages = win->dirty;
 
 	lw_assert_held(win, held);
 	flush_tlb_range(held->vma, win->start, win->end);
-	bitmap_zero(win->dirty, win->nr_pages);
+	bitmap_copy(win->used, win->busy, win->nr_pages);
+	win->dirty = 0;
 	win->cursor = 0;
 	win->wraps++;
 	lw_cancel_flushes(win);
 	trace_lw_flush(win->mm, win->start, win->pid, LW_FLUSH_WRAP, pages);
 }
 
-/*
- * The first run of @nr pages from @i on that is neither attached nor dirty,
- * or nr_pages.  A run that holds a busy or dirty page cannot start at or
- * before it, so the search skips past the later of the first two found.
- */
+/* The first run of @nr unused pages from @i on, or nr_pages. */
 static unsigned long lw_find(struct lw_window *win, unsigned long i,
 			     unsigned long nr)
 {
-	while (i + nr <= win->nr_pages) {
-		unsigned long end = i + nr;
-		unsigned long b = find_next_bit(win->busy, end, i);
-		unsigned long d = find_next_bit(win->dirty, end, i);
-
-		if (b == end && d == end)
-			return i;
-		i = max(b == end ? i : b, d == end ? i : d) + 1;
-	}
-	return win->nr_pages;
+	i = bitmap_find_next_zero_area(win->used, win->nr_pages, i, nr, 0);
+	return i + nr <= win->nr_pages ? i : win->nr_pages;
 }
 
 /* @nr clean free pages of the window, or -ENOMEM. */
@@ -640,13 +651,14 @@ static long lw_space_alloc(struct lw_window *win, struct lw_held *held,
 	i = lw_find(win, win->cursor, nr);
 	if (i >= win->nr_pages && win->cursor)
 		i = lw_find(win, 0, nr);
-	if (i >= win->nr_pages && !bitmap_empty(win->dirty, win->nr_pages)) {
+	if (i >= win->nr_pages && win->dirty) {
 		lw_wrap_flush(win, held);
 		i = lw_find(win, 0, nr);
 	}
 	if (i >= win->nr_pages)
 		return -ENOMEM;
 	bitmap_set(win->busy, i, nr);
+	bitmap_set(win->used, i, nr);
 	win->attached += nr;
 	win->cursor = i + nr;
 	return i;
@@ -720,13 +732,10 @@ static int lw_att_map(struct lw_window *win, struct lw_att *att,
 	if (!lw_window_lock(win, &held))
 		return -EIO;
 	first = lw_space_alloc(win, &held, nr);
-	err = first;
 	if (first < 0)
-		return err;
-	err = lw_ptes_set(win, &held, first, &obj->pages[in >> PAGE_SHIFT], nr,
-			  obj->writable && write);
-	if (err)
-		goto erase;
+		return first;
+	lw_ptes_set(win, &held, first, &obj->pages[in >> PAGE_SHIFT], nr,
+		    obj->writable && write);
 
 	att->dp = dp;
 	att->obj = obj;
@@ -738,16 +747,6 @@ static int lw_att_map(struct lw_window *win, struct lw_att *att,
 	win->nr_atts++;
 	*addr = att->addr;
 	return 0;
-
-erase:
-	/* Some PTEs may have been written: clear, flush, keep it dirty. */
-	lw_ptes_clear(win, &held, first, nr);
-	flush_tlb_range(held.vma, win->start + (first << PAGE_SHIFT),
-			win->start + ((first + nr) << PAGE_SHIFT));
-	bitmap_set(win->dirty, first, nr);
-	bitmap_clear(win->busy, first, nr);
-	win->attached -= nr;
-	return err;
 }
 
 /**
@@ -942,7 +941,7 @@ static void lw_att_unmap(struct lw_window *win, struct lw_held *held,
 		/* Debug, or no memory to defer: flush everywhere now. */
 		flush_tlb_range(held->vma, start, end);
 	bitmap_clear(win->busy, att->first, att->nr);
-	bitmap_set(win->dirty, att->first, att->nr);
+	win->dirty += att->nr;		/* still used */
 	win->attached -= att->nr;
 }
 
@@ -1090,7 +1089,7 @@ static void lw_window_unmap(struct lw_window *win)
 	 */
 	flush_tlb_mm(mm);
 	trace_lw_flush(mm, win->start, win->pid, LW_FLUSH_EXIT,
-		       bitmap_weight(win->dirty, win->nr_pages));
+		       win->dirty);
 	mmap_write_unlock(mm);
 	lw_window_unlocked(mm);
 }

@@ -59,7 +59,9 @@ struct lw_mm {
  * @attached: pages mapped by attachments
  * @cursor: next-fit starting page
  * @wraps: global flushes done because no clean range fitted
- * @busy: pages mapped by attachments
+ * @busy: bitmap: pages mapped by attachments
+ * @used: bitmap: pages mapped since the last global flush of the window
+ *	(busy, or detached and dirty): what a search for space skips
  * @dirty: pages detached since the last global flush of the window
  * @atts: nr_pages entries: the attachment that starts at each page, or NULL
  * @nr_atts: attachments
@@ -92,7 +94,8 @@ struct lw_window {
 	unsigned long cursor;
 	unsigned long wraps;
 	unsigned long *busy;
-	unsigned long *dirty;
+	unsigned long *used;
+	unsigned long dirty;
 	struct lw_att **atts;
 	unsigned long nr_atts;
 	struct lw_att *spare;
