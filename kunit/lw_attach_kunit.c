@@ -633,6 +633,84 @@ static void test_xmdetach_runs_deferred_flush(struct kunit *test)
 	expect_baseline(test, pins);
 }
 
+/* ===== Holds: a thread's count on a descriptor, parked between attaches ===== */
+
+#define NR_HOLD_DPS	(LW_HOLDS + 4)
+
+struct holds_ctx {
+	struct xmem *dp[NR_HOLD_DPS];
+	unsigned long buf;
+};
+
+static int holds_fn(struct utask *u)
+{
+	struct holds_ctx *c = u->arg;
+	struct kunit *test = u->test;
+	unsigned long addr, addr2;
+	struct lw_window *win;
+	int i;
+
+	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	for (i = 0; i < NR_HOLD_DPS; i++) {
+		if (expect_ok(test, as_lw_att64(c->dp[i], 0, PAGE_SIZE, &addr)))
+			return -EIO;
+		KUNIT_EXPECT_EQ(test, xmem_lw_count(c->dp[i]), 1L);
+		KUNIT_EXPECT_EQ(test, as_lw_det64(c->dp[i], addr, PAGE_SIZE), 0);
+		KUNIT_EXPECT_EQ(test, xmem_lw_count(c->dp[i]), 0L);
+	}
+	/* Parked holds are kept up to LW_HOLDS; those beyond end at detach. */
+	win = current->lw_window;
+	KUNIT_EXPECT_EQ(test, win->nr_holds, (unsigned int)LW_HOLDS);
+
+	/* Two attachments through one hold, counted as two. */
+	if (expect_ok(test, as_lw_att64(c->dp[1], 0, PAGE_SIZE, &addr)) ||
+	    expect_ok(test, as_lw_att64(c->dp[1], PAGE_SIZE, 8, &addr2)))
+		return -EIO;
+	KUNIT_EXPECT_EQ(test, xmem_lw_count(c->dp[1]), 2L);
+	KUNIT_EXPECT_EQ(test, xmdetach(c->dp[1]), -EBUSY);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->dp[1], addr, PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, xmem_lw_count(c->dp[1]), 1L);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->dp[1], addr2, 8), 0);
+
+	/*
+	 * A parked hold does not keep its descriptor: xmdetach() revokes it,
+	 * an attach of the detached descriptor is refused, and once it is
+	 * attached again the thread's attach takes a new hold in its place.
+	 */
+	KUNIT_EXPECT_EQ(test, xmdetach(c->dp[0]), 0);
+	KUNIT_EXPECT_EQ(test, as_lw_att64(c->dp[0], 0, PAGE_SIZE, &addr),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, xmattach(c->buf, BUFSZ, c->dp[0], LW_XMATTACH), 0);
+	if (expect_ok(test, as_lw_att64(c->dp[0], 0, PAGE_SIZE, &addr)))
+		return -EIO;
+	KUNIT_EXPECT_EQ(test, xmem_lw_count(c->dp[0]), 1L);
+	KUNIT_EXPECT_EQ(test, win->nr_holds, (unsigned int)LW_HOLDS);
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->dp[0], addr, PAGE_SIZE), 0);
+	return 0;		/* the exit ends the parked holds */
+}
+
+/*
+ * A thread's holds: attachments of a descriptor counted through one hold,
+ * parked between them, never in the way of xmdetach(), at most LW_HOLDS
+ * parked, all ended by the thread's exit.
+ */
+static void test_holds(struct kunit *test)
+{
+	long pins = lw_kunit_pins_outstanding();
+	struct holds_ctx c;
+	int i;
+
+	c.buf = user_buf(test, PROT_READ | PROT_WRITE);
+	for (i = 0; i < NR_HOLD_DPS; i++)
+		c.dp[i] = lw_kunit_attach_dp(test, c.buf, BUFSZ, LW_XMATTACH);
+	KUNIT_EXPECT_EQ(test, run_user(test, holds_fn, &c), 0);
+	for (i = 0; i < NR_HOLD_DPS; i++) {
+		KUNIT_EXPECT_EQ(test, xmem_lw_count(c.dp[i]), 0L);
+		KUNIT_EXPECT_EQ(test, xmdetach(c.dp[i]), 0);
+	}
+	expect_baseline(test, pins);
+}
+
 /* With LW_DEBUG the detach flushed already: xmdetach() has nothing to run. */
 static void test_lw_debug_leaves_nothing_deferred(struct kunit *test)
 {
@@ -1573,6 +1651,7 @@ static struct kunit_case lw_test_cases[] = {
 	KUNIT_CASE(test_window_exhaustion),
 	KUNIT_CASE(test_dirty_reuse_after_wrap),
 	KUNIT_CASE(test_xmdetach_runs_deferred_flush),
+	KUNIT_CASE(test_holds),
 	KUNIT_CASE(test_lw_debug_leaves_nothing_deferred),
 	KUNIT_CASE(test_lw_debug),
 	KUNIT_CASE(test_detach_errors),

@@ -963,6 +963,125 @@ static void test_orphan_events_before_free(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, last(&seen.detach).count, 2);
 }
 
+/* ===== Holds: an attachment count parked between attachments ===== */
+
+/* A hold on @dp's object, made as lw_att64() makes one. */
+static void hold_make(struct kunit *test, struct xmem_hold *hold,
+		      struct xmem *dp)
+{
+	struct xmem_obj *obj = xmem_lw_get(dp);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(obj));
+	xmem_hold_adopt(hold, obj);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&hold->count), 1L);
+}
+
+/*
+ * A hold counts its attachments as they come and go, stays parked after
+ * the last, and a parked hold keeps nothing attached: xmdetach() revokes
+ * it, and a revoked hold takes no attachment, not even of the same
+ * descriptor attached again.
+ */
+static void test_hold_parks_and_xmdetach_revokes(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	long pins = lw_kunit_pins_outstanding();
+	struct xmem *dp = lw_kunit_alloc_dp(test);
+	struct xmem_hold hold;
+	struct xmem_obj *obj;
+
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
+	hold_make(test, &hold, dp);
+	obj = hold.obj;
+	KUNIT_EXPECT_EQ(test, xmem_lw_count(dp), 1L);
+	KUNIT_EXPECT_TRUE(test, xmem_hold_again(&hold, dp));
+	KUNIT_EXPECT_EQ(test, xmem_lw_count(dp), 2L);
+	KUNIT_EXPECT_EQ(test, obj->lw_count, 1L);	/* one for the hold */
+	/* Counting attachments: refused, with their number. */
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), -EBUSY);
+	expect_event(test, &seen.refused, dp, addr, BUFSZ, 2, 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&hold.count), 2L);
+
+	xmem_hold_put(&hold);
+	xmem_hold_put(&hold);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&hold.count), 0L);	/* parked */
+	KUNIT_EXPECT_EQ(test, xmem_lw_count(dp), 0L);
+	KUNIT_EXPECT_EQ(test, obj->lw_count, 1L);
+	KUNIT_EXPECT_TRUE(test, xmem_hold_again(&hold, dp));	/* unparked */
+	KUNIT_EXPECT_EQ(test, xmem_lw_count(dp), 1L);
+	xmem_hold_put(&hold);
+
+	/* Parked: xmdetach() takes it back and detaches. */
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&hold.count), XMEM_HOLD_REVOKED);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
+	KUNIT_EXPECT_EQ(test, obj->lw_count, 0L);
+	KUNIT_EXPECT_TRUE(test, list_empty(&obj->holds));
+	KUNIT_EXPECT_FALSE(test, xmem_hold_again(&hold, dp));
+	/* The same descriptor attached again names another object. */
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
+	KUNIT_EXPECT_FALSE(test, xmem_hold_again(&hold, dp));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&hold.count), XMEM_HOLD_REVOKED);
+	KUNIT_EXPECT_EQ(test, xmem_lw_count(dp), 0L);
+	/* The hold's reference is the last one on the old object. */
+	KUNIT_EXPECT_EQ(test, kref_read(&obj->ref), 1);
+	xmem_hold_free(&hold);
+	KUNIT_EXPECT_NULL(test, hold.obj);
+
+	/* Freed while parked: its count goes with it. */
+	hold_make(test, &hold, dp);
+	xmem_hold_put(&hold);
+	obj = hold.obj;
+	KUNIT_EXPECT_EQ(test, obj->lw_count, 1L);
+	xmem_hold_free(&hold);
+	KUNIT_EXPECT_EQ(test, obj->lw_count, 0L);
+	KUNIT_EXPECT_TRUE(test, list_empty(&obj->holds));
+	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
+}
+
+/*
+ * The last close of a /dev/xmem descriptor (xmem_detach_orphan()) with a
+ * hold on it: a parked hold does not keep it, a counting one does until
+ * its last attachment ends, and that end completes the detach.
+ */
+static void test_hold_and_orphan(struct kunit *test)
+{
+	unsigned long addr = user_buf(test, BUFSZ);
+	long pins = lw_kunit_pins_outstanding();
+	struct xmem *dp = lw_kunit_alloc_dp(test);
+	struct xmem_hold hold;
+
+	memset(&orphan_released, 0, sizeof(orphan_released));
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
+	hold_make(test, &hold, dp);
+	xmem_hold_put(&hold);
+	KUNIT_EXPECT_EQ(test, xmem_detach_orphan(dp, orphan_release), 0);
+	KUNIT_EXPECT_EQ(test, orphan_released.calls, 1);
+	KUNIT_EXPECT_EQ(test, orphan_released.pins, pins);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&hold.count), XMEM_HOLD_REVOKED);
+	xmem_hold_free(&hold);
+
+	memset(&orphan_released, 0, sizeof(orphan_released));
+	KUNIT_ASSERT_EQ(test, xmattach(addr, BUFSZ, dp, LW_XMATTACH), 0);
+	hold_make(test, &hold, dp);
+	KUNIT_EXPECT_EQ(test, xmem_detach_orphan(dp, orphan_release), -EBUSY);
+	expect_event(test, &seen.refused, dp, addr, BUFSZ, 1, 0);
+	KUNIT_EXPECT_EQ(test, orphan_released.calls, 0);
+	/* Orphaned: no new attachment through the hold either. */
+	KUNIT_EXPECT_FALSE(test, xmem_hold_again(&hold, dp));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&hold.count), 1L);
+	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins + NPAGES);
+	xmem_hold_put(&hold);	/* the last: revoked, not parked */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&hold.count), XMEM_HOLD_REVOKED);
+	KUNIT_EXPECT_EQ(test, orphan_released.calls, 1);
+	KUNIT_EXPECT_PTR_EQ(test, orphan_released.dp, dp);
+	KUNIT_EXPECT_EQ(test, orphan_released.pins, pins);
+	expect_event(test, &seen.detach, dp, addr, BUFSZ, LW_XMATTACH, 0);
+	xmem_hold_free(&hold);
+	expect_free(test, dp);
+}
+
 /*
  * xmdetach() racing with lightweight attachments: getter threads take and
  * drop attachments in a loop while the test detaches and re-attaches the
@@ -998,9 +1117,41 @@ static int race_getter(void *arg)
 	return 0;
 }
 
+/* As race_getter(), counting through a hold parked between attachments. */
+static int race_holder(void *arg)
+{
+	struct race_ctx *ctx = arg;
+	struct xmem_hold hold = { };
+	struct xmem_obj *obj;
+
+	while (!kthread_should_stop()) {
+		if (!hold.obj || !xmem_hold_again(&hold, &ctx->dp)) {
+			if (hold.obj)
+				xmem_hold_free(&hold);
+			obj = xmem_lw_get(&ctx->dp);
+			if (IS_ERR(obj)) {
+				atomic_long_inc(&ctx->misses);
+				cond_resched();
+				continue;
+			}
+			xmem_hold_adopt(&hold, obj);
+		}
+		obj = hold.obj;
+		if (READ_ONCE(obj->state) != XMEM_OBJ_LIVE ||
+		    !folio_maybe_dma_pinned(page_folio(obj->pages[0])))
+			atomic_inc(&ctx->bad);
+		atomic_long_inc(&ctx->gets);
+		xmem_hold_put(&hold);
+		cond_resched();
+	}
+	if (hold.obj)
+		xmem_hold_free(&hold);
+	return 0;
+}
+
 #define RACE_ROUNDS	16
 
-static void test_detach_races_lw_attach(struct kunit *test)
+static void detach_races(struct kunit *test, int (*getter)(void *arg))
 {
 	long i, n = lw_kunit_nthreads(test), busy = 0;
 	unsigned long addr = user_buf(test, BUFSZ);
@@ -1015,7 +1166,7 @@ static void test_detach_races_lw_attach(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, threads);
 	xmem_init(&ctx->dp);
 	for (i = 0; i < n; i++) {
-		threads[i] = kthread_run(race_getter, ctx, "xmem-race/%ld", i);
+		threads[i] = kthread_run(getter, ctx, "xmem-race/%ld", i);
 		if (IS_ERR(threads[i]))
 			break;
 	}
@@ -1053,6 +1204,20 @@ static void test_detach_races_lw_attach(struct kunit *test)
 	kunit_info(test, "%d rounds: %ld attachments, %ld refused on detached, %ld xmdetach -EBUSY\n",
 		   RACE_ROUNDS, atomic_long_read(&ctx->gets),
 		   atomic_long_read(&ctx->misses), busy);
+}
+
+static void test_detach_races_lw_attach(struct kunit *test)
+{
+	detach_races(test, race_getter);
+}
+
+/*
+ * The same with holds: xmdetach() must revoke the parked ones and still
+ * never succeed under an attachment counted through a hold.
+ */
+static void test_detach_races_holds(struct kunit *test)
+{
+	detach_races(test, race_holder);
 }
 
 /* ===== xmemin() / xmemout() ===== */
@@ -1411,8 +1576,11 @@ static struct kunit_case xmem_test_cases[] = {
 	KUNIT_CASE(test_orphan_idle_detaches_now),
 	KUNIT_CASE(test_orphan_released_by_last_detach),
 	KUNIT_CASE(test_orphan_events_before_free),
+	KUNIT_CASE(test_hold_parks_and_xmdetach_revokes),
+	KUNIT_CASE(test_hold_and_orphan),
 	KUNIT_CASE_PARAM(test_detach_races_lw_attach,
 			 lw_kunit_nthreads_gen_params),
+	KUNIT_CASE_PARAM(test_detach_races_holds, lw_kunit_nthreads_gen_params),
 	KUNIT_CASE_PARAM(test_copy_round_trip, copy_segflag_gen_params),
 	KUNIT_CASE_PARAM(test_copy_out_of_range, copy_segflag_gen_params),
 	KUNIT_CASE_PARAM(test_copy_from_hardirq, copy_segflag_gen_params),

@@ -28,8 +28,11 @@
  * Attach and detach never take mmap_lock and never create or destroy a
  * VMA.  They only ever touch the calling thread's own window: its page
  * allocator (two bitmaps and a cursor), its attachment table, its spare
- * attachment records and its flush registrations belong to that thread
- * alone, so they need no lock.  Nor does its sealed VMA, which nothing
+ * attachment records, its holds on descriptors and its flush registrations
+ * belong to that thread alone, so they need no lock.  A descriptor's
+ * object is locked only when the thread first attaches it: the thread's
+ * hold on it (struct xmem_hold) counts its attachments and stays parked
+ * between them, until xmdetach() revokes it.  Nor does its sealed VMA, which nothing
  * else can change or remove while the thread lives (lw_window_lock()), nor
  * its page tables, which go only with it (lw_pte_lock()); PTEs are written
  * in a batch under the page-table lock of each PMD.
@@ -130,11 +133,24 @@ struct lw_att {
 		struct xmem *dp;
 		struct lw_att *next_spare;
 	};
-	struct xmem_obj *obj;		/* with a lightweight reference */
+	struct xmem_obj *obj;		/* counted by @hold */
+	struct lw_hold *hold;
 	unsigned long addr;		/* what as_lw_att64() returned */
 	size_t length;
 	unsigned long first;		/* first window page */
 	unsigned long nr;		/* window pages */
+};
+
+/*
+ * A thread's hold on a descriptor's object (struct xmem_hold): counts the
+ * thread's attachments of @dp, and stays parked after the last one for the
+ * next, so that a thread attaching the same descriptor over and over takes
+ * the object's lock once.
+ */
+struct lw_hold {
+	struct xmem_hold xh;
+	struct xmem *dp;
+	struct hlist_node node;		/* win->holds, keyed by descriptor */
 };
 
 /* A deferred flush of @win registered on one descriptor's object. */
@@ -437,6 +453,7 @@ static struct lw_window *lw_window_create(struct lw_mm *lwm)
 	win->nr_pages = DIV_ROUND_UP(lwm->pool_size, PAGE_SIZE);
 	win->end = len;		/* placed by lw_window_map() */
 	hash_init(win->flushes);
+	hash_init(win->holds);
 	win->busy = bitmap_zalloc(win->nr_pages, GFP_KERNEL_ACCOUNT);
 	win->used = bitmap_zalloc(win->nr_pages, GFP_KERNEL_ACCOUNT);
 	win->pmds = kvcalloc(len >> PMD_SHIFT, sizeof(*win->pmds),
@@ -521,8 +538,8 @@ static pte_t *lw_pte_lock(struct lw_window *win, unsigned long addr,
 
 /* Write PTEs for @nr pinned @pages at window page @first. */
 static void lw_ptes_set(struct lw_window *win, struct lw_held *held,
-		       unsigned long first, struct page **pages,
-		       unsigned long nr, bool writable)
+			unsigned long first, struct page **pages,
+			unsigned long nr, bool writable)
 {
 	unsigned long addr = win->start + (first << PAGE_SHIFT);
 	pgprot_t prot = held->vma->vm_page_prot;
@@ -664,6 +681,94 @@ static long lw_space_alloc(struct lw_window *win, struct lw_held *held,
 	return i;
 }
 
+/* ===== Holds ===== */
+
+static struct lw_hold *lw_hold_find(struct lw_window *win, struct xmem *dp)
+{
+	struct lw_hold *hold;
+
+	hash_for_each_possible(win->holds, hold, node, (unsigned long)dp)
+		if (hold->dp == dp)
+			return hold;
+	return NULL;
+}
+
+static void lw_hold_free(struct lw_window *win, struct lw_hold *hold)
+{
+	hash_del(&hold->node);
+	win->nr_holds--;
+	xmem_hold_free(&hold->xh);
+	kfree(hold);
+}
+
+/*
+ * The object of @dp, with one more attachment counted: through the
+ * thread's hold on it if it has one (@hold), else by xmem_lw_get() (@hold
+ * NULL), which the caller then hands to a hold (lw_hold_alloc(),
+ * lw_hold_install()).
+ */
+static struct xmem_obj *lw_obj_get(struct lw_window *win, struct xmem *dp,
+				   struct lw_hold **hold)
+{
+	struct lw_hold *h = win && !win->broken ? lw_hold_find(win, dp) : NULL;
+
+	*hold = NULL;
+	if (h && xmem_hold_again(&h->xh, dp)) {
+		*hold = h;
+		return h->xh.obj;
+	}
+	return xmem_lw_get(dp);
+}
+
+/*
+ * A record for a new hold on @dp: the thread's old one for @dp if it no
+ * longer counts (revoked, or parked on an object @dp no longer names),
+ * ended, or a new one.  NULL if out of memory.
+ */
+static struct lw_hold *lw_hold_alloc(struct lw_window *win, struct xmem *dp)
+{
+	struct lw_hold *hold = win ? lw_hold_find(win, dp) : NULL;
+
+	if (hold && atomic_long_read(&hold->xh.count) <= 0) {
+		hash_del(&hold->node);
+		win->nr_holds--;
+		xmem_hold_free(&hold->xh);
+	} else {
+		hold = kmalloc(sizeof(*hold), GFP_KERNEL_ACCOUNT);
+		if (!hold)
+			return NULL;
+	}
+	hold->dp = dp;
+	return hold;
+}
+
+/*
+ * @hold, from lw_hold_alloc(), takes over the count xmem_lw_get() took on
+ * @obj.  Ahead of any older hold of the same descriptor still counting.
+ */
+static void lw_hold_install(struct lw_window *win, struct lw_hold *hold,
+			    struct xmem_obj *obj)
+{
+	hash_add(win->holds, &hold->node, (unsigned long)hold->dp);
+	win->nr_holds++;
+	xmem_hold_adopt(&hold->xh, obj);
+}
+
+/* The end of an attachment's count on @obj, through @hold or not. */
+static void lw_obj_put(struct lw_window *win, struct xmem_obj *obj,
+		       struct lw_hold *hold)
+{
+	if (!hold) {
+		xmem_lw_put(obj);
+		return;
+	}
+	xmem_hold_put(&hold->xh);
+	/* Parked, unless there are too many, or orphaned: revoked. */
+	if (atomic_long_read(&hold->xh.count) < 0 ||
+	    (!atomic_long_read(&hold->xh.count) && win->nr_holds > LW_HOLDS))
+		lw_hold_free(win, hold);
+}
+
 /* ===== Attach ===== */
 
 static struct lw_window *lw_current_window(struct lw_mm *lwm)
@@ -716,18 +821,18 @@ static unsigned long lw_att_pages(struct xmem_obj *obj, size_t offset,
 
 /*
  * Map [@offset, @offset + @length) of @obj's pages in @win and record the
- * attachment in @att; the caller holds @obj's lightweight count for it.
- * On error @att is the caller's to free.
+ * attachment in @att; @hold counts it on @obj.  On error @att and the
+ * count are the caller's to undo.
  */
 static int lw_att_map(struct lw_window *win, struct lw_att *att,
-		      struct xmem *dp, struct xmem_obj *obj, size_t offset,
-		      size_t length, bool write, unsigned long *addr)
+		      struct xmem *dp, struct xmem_obj *obj,
+		      struct lw_hold *hold, size_t offset, size_t length,
+		      bool write, unsigned long *addr)
 {
 	unsigned long in = offset_in_page(obj->addr) + offset;
 	unsigned long nr = lw_att_pages(obj, offset, length);
 	struct lw_held held;
 	long first;
-	int err;
 
 	if (!lw_window_lock(win, &held))
 		return -EIO;
@@ -739,6 +844,7 @@ static int lw_att_map(struct lw_window *win, struct lw_att *att,
 
 	att->dp = dp;
 	att->obj = obj;
+	att->hold = hold;
 	att->first = first;
 	att->nr = nr;
 	att->length = length;
@@ -794,6 +900,7 @@ EXPORT_SYMBOL_GPL(as_lw_att64);
 int lw_att64(struct xmem *dp, size_t offset, size_t length, bool write,
 	     unsigned long *addr)
 {
+	struct lw_hold *hold, *new = NULL;
 	struct lw_window *win;
 	struct xmem_obj *obj;
 	struct lw_att *att;
@@ -809,7 +916,8 @@ int lw_att64(struct xmem *dp, size_t offset, size_t length, bool write,
 	err = -ENODEV;
 	if (!lwm)
 		goto out;
-	obj = xmem_lw_get(dp);
+	win = current->lw_window;
+	obj = lw_obj_get(win, dp, &hold);
 	if (IS_ERR(obj)) {
 		err = PTR_ERR(obj);
 		goto out;
@@ -826,16 +934,26 @@ int lw_att64(struct xmem *dp, size_t offset, size_t length, bool write,
 	if (lw_att_pages(obj, offset, length) >
 	    DIV_ROUND_UP(lwm->pool_size, PAGE_SIZE))
 		goto put;
-	win = current->lw_window;
 	att = lw_att_alloc(win);
 	if (!att)
 		goto put;
+	if (!hold) {
+		new = lw_hold_alloc(win, dp);
+		if (!new)
+			goto free;
+	}
 	win = lw_current_window(lwm);
 	if (IS_ERR(win)) {
 		err = PTR_ERR(win);
+		kfree(new);
 		goto free;
 	}
-	err = lw_att_map(win, att, dp, obj, offset, length, write, &mapped);
+	if (new) {
+		lw_hold_install(win, new, obj);
+		hold = new;
+	}
+	err = lw_att_map(win, att, dp, obj, hold, offset, length, write,
+			 &mapped);
 	if (err)
 		goto free;
 	*addr = mapped;
@@ -843,7 +961,7 @@ int lw_att64(struct xmem *dp, size_t offset, size_t length, bool write,
 free:
 	lw_att_free(win, att);
 put:
-	xmem_lw_put(obj);
+	lw_obj_put(win, obj, hold);
 out:
 	trace_lw_attach(dp, offset, length, mapped, err);
 	return err;
@@ -997,7 +1115,7 @@ int as_lw_det64(struct xmem *dp, unsigned long addr, size_t length)
 	lw_att_unmap(win, &held, att);
 	win->atts[att->first] = NULL;
 	win->nr_atts--;
-	xmem_lw_put(att->obj);
+	lw_obj_put(win, att->obj, att->hold);
 	lw_att_free(win, att);
 	err = 0;
 out:
@@ -1107,8 +1225,11 @@ static void lw_window_unmap(struct lw_window *win)
 void lw_thread_exit(struct task_struct *tsk)
 {
 	struct lw_window *win = tsk->lw_window;
-	long left;
+	struct hlist_node *tmp;
+	struct lw_hold *hold;
 	unsigned long i;
+	long left;
+	int bkt;
 
 	if (!win)
 		return;
@@ -1124,9 +1245,11 @@ void lw_thread_exit(struct task_struct *tsk)
 		if (!att)
 			continue;
 		win->atts[i] = NULL;
-		xmem_lw_put(att->obj);
+		lw_obj_put(win, att->obj, att->hold);
 		kmem_cache_free(lw_att_cache, att);
 	}
+	hash_for_each_safe(win->holds, bkt, tmp, hold, node)
+		lw_hold_free(win, hold);
 	while (win->spare)
 		kmem_cache_free(lw_att_cache, lw_att_alloc(win));
 

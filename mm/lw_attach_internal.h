@@ -30,6 +30,7 @@ struct xmem_flush;
 #define LW_POOL_MAX		SZ_4G
 /* Attachment records a window keeps for reuse instead of freeing them. */
 #define LW_SPARE_ATTS		16
+#define LW_HOLDS		16
 
 /**
  * struct lw_mm - a process's lightweight settings, mm->lw
@@ -69,6 +70,9 @@ struct lw_mm {
  *	first word; at most %LW_SPARE_ATTS
  * @nr_spare: records in @spare
  * @flushes: deferred flushes registered on descriptors, by object
+ * @holds: the thread's holds on descriptors' objects, by descriptor
+ * @nr_holds: entries in @holds; beyond %LW_HOLDS, a hold whose last
+ *	attachment ends is freed rather than parked
  * @vma: the window's VMA, or NULL once it is closed (lw_window_close())
  * @pmds: the PMD entry of each PMD_SIZE of the window
  * @mapped: the window's file has been mapped (it maps once)
@@ -101,6 +105,8 @@ struct lw_window {
 	struct lw_att *spare;
 	unsigned int nr_spare;
 	DECLARE_HASHTABLE(flushes, 4);
+	DECLARE_HASHTABLE(holds, 4);
+	unsigned int nr_holds;
 	struct vm_area_struct *vma;
 	pmd_t **pmds;
 	bool mapped;

@@ -122,6 +122,7 @@ static struct xmem_obj *xmem_obj_alloc(unsigned long addr, size_t len,
 	spin_lock_init(&obj->lock);
 	mutex_init(&obj->flush_lock);
 	INIT_LIST_HEAD(&obj->flushes);
+	INIT_LIST_HEAD(&obj->holds);
 	obj->state = XMEM_OBJ_LIVE;
 	obj->segflag = segflag;
 	obj->addr = addr;
@@ -589,10 +590,45 @@ static void xmem_reset(struct xmem *dp)
 }
 
 /*
+ * Revoke @obj's parked holds: none of them counts any more, and their
+ * owners find out at their next use.  A hold its owner unparks first keeps
+ * counting.
+ */
+static void xmem_revoke_parked(struct xmem_obj *obj)
+{
+	struct xmem_hold *hold, *tmp;
+
+	lockdep_assert_held(&obj->lock);
+	list_for_each_entry_safe(hold, tmp, &obj->holds, node) {
+		if (atomic_long_cmpxchg(&hold->count, 0, XMEM_HOLD_REVOKED))
+			continue;
+		list_del_init(&hold->node);
+		obj->lw_count--;
+	}
+}
+
+/*
+ * @obj's outstanding attachments, as its users count them: each hold
+ * stands for as many as it counts, not one.  A snapshot: the owners of
+ * holds count without the lock.
+ */
+static long xmem_attachments(struct xmem_obj *obj)
+{
+	long n = obj->lw_count;
+	struct xmem_hold *hold;
+
+	lockdep_assert_held(&obj->lock);
+	list_for_each_entry(hold, &obj->holds, node)
+		n += max(atomic_long_read(&hold->count), 0L) - 1;
+	return n;
+}
+
+/*
  * Claim @dp's object for detach: LIVE -> DETACHED, only with no lightweight
- * attachment outstanding; with @free_dp, LIVE -> ORPHANED otherwise, and
- * the last xmem_lw_put() completes the detach.  Fills in what the events
- * report either way.
+ * attachment outstanding once the parked holds are revoked; with @free_dp,
+ * LIVE -> ORPHANED otherwise, and the last xmem_lw_put() or
+ * xmem_hold_put() completes the detach.  Fills in what the events report
+ * either way.
  */
 static int xmem_claim(struct xmem *dp, struct xmem_obj **objp,
 		      unsigned long *addr, size_t *len, int *segflag,
@@ -612,8 +648,22 @@ static int xmem_claim(struct xmem *dp, struct xmem_obj **objp,
 	spin_lock(&obj->lock);
 	if (obj->state != XMEM_OBJ_LIVE)
 		goto unlock;
-	busy = obj->lw_count;
-	if (!busy) {
+	xmem_revoke_parked(obj);
+	if (obj->lw_count && free_dp) {
+		/*
+		 * Orphaned first, then the parked holds revoked again: a hold
+		 * parked after the pass above either is revoked now or sees
+		 * ORPHANED and lets go by itself (xmem_hold_put() reads the
+		 * state after it parks), so no parked hold keeps an orphan.
+		 */
+		obj->state = XMEM_OBJ_ORPHANED;
+		smp_mb();	/* state before counts; paired in xmem_hold_put() */
+		xmem_revoke_parked(obj);
+		if (!obj->lw_count)
+			obj->state = XMEM_OBJ_LIVE;	/* all gone after all */
+	}
+	busy = xmem_attachments(obj);
+	if (!obj->lw_count) {
 		obj->state = XMEM_OBJ_DETACHED;
 		*objp = obj;
 		ret = 0;
@@ -628,7 +678,6 @@ static int xmem_claim(struct xmem *dp, struct xmem_obj **objp,
 				  obj->pid);
 	trace_xmem_detach(dp, obj->addr, obj->len, obj->segflag, ret);
 	if (free_dp) {
-		obj->state = XMEM_OBJ_ORPHANED;
 		obj->orphan = dp;
 		obj->orphan_free = free_dp;
 	}
@@ -1005,22 +1054,26 @@ void xmem_attachment_dup(struct xmem_obj *obj)
 	spin_unlock(&obj->lock);
 }
 
-/**
- * xmem_lw_put() - end a lightweight attachment accounted by xmem_lw_get()
- * @obj: the object xmem_lw_get() returned
- *
- * The last attachment of a descriptor handed over with xmem_detach_orphan()
- * completes its xmdetach() here.
- *
- * Context: Process context, no lock held: may run deferred flushes, unpin
- * pages and sleep.
+/*
+ * The end of one count on @obj: an attachment's, or that of @hold, parked
+ * or revoked, which is revoked here and leaves @obj's list (if xmdetach()
+ * revoked it first, its count is already gone).  Revoking under the lock
+ * keeps a hold on the list exactly while it counts.  The last count of an
+ * orphan completes its detach.
  */
-void xmem_lw_put(struct xmem_obj *obj)
+static void xmem_lw_drop(struct xmem_obj *obj, struct xmem_hold *hold)
 {
 	void (*free_dp)(struct xmem *dp) = NULL;
 	struct xmem *dp = NULL;
 
 	spin_lock(&obj->lock);
+	if (hold) {
+		if (atomic_long_cmpxchg(&hold->count, 0, XMEM_HOLD_REVOKED)) {
+			spin_unlock(&obj->lock);
+			return;
+		}
+		list_del_init(&hold->node);
+	}
 	WARN_ON_ONCE(obj->lw_count <= 0);
 	if (!--obj->lw_count && obj->state == XMEM_OBJ_ORPHANED) {
 		obj->state = XMEM_OBJ_DETACHED;
@@ -1039,9 +1092,101 @@ void xmem_lw_put(struct xmem_obj *obj)
 		trace_xmem_detach(dp, addr, len, segflag, 0);
 		free_dp(dp);
 	}
+}
+
+/**
+ * xmem_lw_put() - end a lightweight attachment accounted by xmem_lw_get()
+ * @obj: the object xmem_lw_get() returned
+ *
+ * The last attachment of a descriptor handed over with xmem_detach_orphan()
+ * completes its xmdetach() here.
+ *
+ * Context: Process context, no lock held: may run deferred flushes, unpin
+ * pages and sleep.
+ */
+void xmem_lw_put(struct xmem_obj *obj)
+{
+	xmem_lw_drop(obj, NULL);
 	xmem_obj_put(obj);
 }
 EXPORT_SYMBOL_IF_KUNIT(xmem_lw_put);
+
+/**
+ * xmem_hold_adopt() - make a hold of an attachment counted by xmem_lw_get()
+ * @hold: the caller's hold, not in use
+ * @obj: the object xmem_lw_get() returned; its count and reference are
+ *	@hold's from now on
+ *
+ * The hold counts that one attachment (see &struct xmem_hold); end it with
+ * xmem_hold_put(), count more with xmem_hold_again(), and free the hold
+ * with xmem_hold_free().
+ *
+ * Context: Process context.  Takes and releases the object's spinlock.
+ */
+void xmem_hold_adopt(struct xmem_hold *hold, struct xmem_obj *obj)
+{
+	hold->obj = obj;
+	atomic_long_set(&hold->count, 1);
+	spin_lock(&obj->lock);
+	list_add(&hold->node, &obj->holds);
+	spin_unlock(&obj->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(xmem_hold_adopt);
+
+/**
+ * xmem_hold_put() - end an attachment counted through a hold
+ * @hold: a hold that counts at least one attachment
+ *
+ * The last one parks the hold: it still counts on the object, until the
+ * next xmem_hold_again() or until xmdetach() revokes it.  A hold parked
+ * while the object is orphaned is revoked at once instead, and its count
+ * may complete the orphan's detach.
+ *
+ * Context: Process context, by the hold's owner, no lock held: may run
+ * deferred flushes, unpin pages and sleep.
+ */
+void xmem_hold_put(struct xmem_hold *hold)
+{
+	long n = atomic_long_read(&hold->count);
+
+	if (WARN_ON_ONCE(n <= 0))
+		return;
+	if (n > 1) {
+		atomic_long_set(&hold->count, n - 1);
+		return;
+	}
+	atomic_long_set(&hold->count, 0);
+	/*
+	 * Parked, then the state read: paired with xmem_claim(), which
+	 * orphans, then revokes what is parked.  Either it sees this hold
+	 * parked and revokes it, or this sees ORPHANED.
+	 */
+	smp_mb();
+	if (unlikely(READ_ONCE(hold->obj->state) != XMEM_OBJ_LIVE))
+		xmem_lw_drop(hold->obj, hold);
+}
+EXPORT_SYMBOL_IF_KUNIT(xmem_hold_put);
+
+/**
+ * xmem_hold_free() - end a hold
+ * @hold: a hold made by xmem_hold_adopt() that counts no attachment
+ *
+ * Revokes @hold if xmdetach() has not, and drops its reference to the
+ * object; @hold may then be freed or made again.
+ *
+ * Context: Process context, by the hold's owner, no lock held: may run
+ * deferred flushes, unpin pages and sleep.
+ */
+void xmem_hold_free(struct xmem_hold *hold)
+{
+	struct xmem_obj *obj = hold->obj;
+
+	WARN_ON_ONCE(atomic_long_read(&hold->count) > 0);
+	xmem_lw_drop(obj, hold);
+	hold->obj = NULL;
+	xmem_obj_put(obj);
+}
+EXPORT_SYMBOL_IF_KUNIT(xmem_hold_free);
 
 /**
  * xmem_lw_count() - lightweight attachments of a descriptor
@@ -1061,7 +1206,7 @@ long xmem_lw_count(struct xmem *dp)
 	if (obj) {
 		spin_lock(&obj->lock);
 		if (obj->state != XMEM_OBJ_DETACHED)
-			ret = obj->lw_count;
+			ret = xmem_attachments(obj);
 		spin_unlock(&obj->lock);
 	}
 	rcu_read_unlock();

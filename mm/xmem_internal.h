@@ -29,11 +29,15 @@ enum xmem_obj_state {
  * @ref: references to this struct: one for the descriptor until xmdetach(),
  *	one per lightweight attachment, one per registered deferred flush.
  *	The pages are released by xmdetach(), not by the last put.
- * @lock: protects @state, @lw_count, @orphan and @orphan_free.
- * @state: &enum xmem_obj_state; under @lock.
- * @lw_count: outstanding attachments: lightweight ones and mappings of
- *	the descriptor (mm/xmem_map.c); under @lock.  xmdetach() refuses with
- *	-EBUSY while it is not zero.
+ * @lock: protects @state, @lw_count, @holds, @orphan and @orphan_free.
+ * @state: &enum xmem_obj_state; under @lock, read without it by the users
+ *	of a &struct xmem_hold.
+ * @lw_count: what keeps the object attached: lightweight attachments,
+ *	mappings of the descriptor (mm/xmem_map.c) and holds (one each,
+ *	however many attachments they count); under @lock.  xmdetach()
+ *	refuses with -EBUSY while it is not zero once it has revoked the
+ *	parked holds.
+ * @holds: &struct xmem_hold not yet revoked; under @lock.
  * @flush_lock: serialises running and cancelling deferred flushes.
  * @flushes: queued &struct xmem_flush; under @flush_lock.
  * @segflag: %USER_ADSPACE, %SYS_ADSPACE or %LW_XMATTACH.
@@ -59,9 +63,10 @@ enum xmem_obj_state {
  */
 struct xmem_obj {
 	struct kref ref;
-	spinlock_t lock;		/* state, lw_count, orphan, orphan_free */
+	spinlock_t lock;	/* state, lw_count, holds, orphan, orphan_free */
 	enum xmem_obj_state state;
 	long lw_count;
+	struct list_head holds;
 	struct mutex flush_lock;	/* protects flushes */
 	struct list_head flushes;
 	int segflag;
@@ -119,6 +124,80 @@ static inline void xmem_flush_init(struct xmem_flush *flush,
 	INIT_LIST_HEAD(&flush->node);
 	flush->obj = NULL;
 	flush->func = func;
+}
+
+/* xmem_hold.count once the hold no longer counts on its object */
+#define XMEM_HOLD_REVOKED	(-1L)
+
+/**
+ * struct xmem_hold - an attachment count kept on an object across attachments
+ * @node: entry in &xmem_obj.holds until revoked; under &xmem_obj.lock.
+ * @obj: the object, with a reference until xmem_hold_free().
+ * @count: attachments counted through the hold; 0 while it is parked;
+ *	%XMEM_HOLD_REVOKED once xmdetach() or its owner revoked it.
+ *
+ * For a user that attaches and detaches the same descriptors over and over
+ * (a thread's lightweight window): the hold counts as one attachment in
+ * &xmem_obj.lw_count while it lives, so the attachments it counts touch
+ * only the hold, and the object's lock and count are taken once, when the
+ * hold is made.  When its last attachment ends it is parked, not dropped,
+ * for the next attachment of the descriptor; xmdetach() revokes parked
+ * holds (an atomic 0 -> %XMEM_HOLD_REVOKED on @count, which the owner's
+ * 0 -> 1 races with), so a parked hold never keeps a descriptor attached.
+ *
+ * Only its owner, one thread, uses a hold: xmem_hold_adopt() makes it,
+ * xmem_hold_again() and xmem_hold_put() count attachments through it,
+ * xmem_hold_free() ends it.  xmdetach() only ever moves a parked hold to
+ * revoked, and only under the object's lock.
+ */
+struct xmem_hold {
+	struct list_head node;
+	struct xmem_obj *obj;
+	atomic_long_t count;
+};
+
+void xmem_hold_adopt(struct xmem_hold *hold, struct xmem_obj *obj);
+void xmem_hold_put(struct xmem_hold *hold);
+void xmem_hold_free(struct xmem_hold *hold);
+
+/**
+ * xmem_hold_again() - count one more attachment through a hold
+ * @hold: a hold made by xmem_hold_adopt(), not freed
+ * @dp: the descriptor to attach, which must name @hold's object
+ *
+ * The fast path of an attachment: no lock, no registry lookup.  False if
+ * @dp no longer names the object (it was detached and attached again),
+ * the object is being detached or the hold was revoked: then the caller
+ * goes through xmem_lw_get(), which sorts it out, and xmem_hold_free().
+ *
+ * Context: Any context, by the hold's owner.
+ * Return: true if the attachment is counted.
+ */
+static inline bool xmem_hold_again(struct xmem_hold *hold, struct xmem *dp)
+{
+	struct xmem_obj *obj = hold->obj;
+	/* Paired with smp_store_release() in xmem_publish() and xmem_reset(). */
+	int id = smp_load_acquire(&dp->aspace_id);
+	long n = atomic_long_read(&hold->count);
+
+	if ((id != XMEM_PROC && id != XMEM_GLOBAL) ||
+	    READ_ONCE(dp->xm_id) != obj->id ||
+	    READ_ONCE(dp->xm_gen) != obj->gen)
+		return false;
+	if (n > 0)
+		/* Only xmem_revoke_parked() writes it besides us, and only 0. */
+		atomic_long_set(&hold->count, n + 1);
+	else if (n || atomic_long_cmpxchg(&hold->count, 0, 1))
+		return false;
+	/*
+	 * An object being detached or orphaned takes no new attachment; a
+	 * stale LIVE is an attachment that came first (the detach then sees
+	 * this count and refuses, or orphans).
+	 */
+	if (likely(READ_ONCE(obj->state) == XMEM_OBJ_LIVE))
+		return true;
+	xmem_hold_put(hold);
+	return false;
 }
 
 int xmem_attach_lw(unsigned long addr, size_t count, struct xmem *dp,
