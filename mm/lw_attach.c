@@ -350,7 +350,9 @@ static int lw_window_populate(struct lw_window *win)
 
 		if (!pmd || pte_alloc(mm, pmd))
 			return -ENOMEM;
-		win->pmds[i] = pmd;
+		/* Where lw_pte_lock() finds them: see there. */
+		win->ptabs[i].ptes = pte_offset_kernel(pmd, addr);
+		win->ptabs[i].ptl = pte_lockptr(mm, pmd);
 	}
 	return 0;
 }
@@ -419,7 +421,7 @@ static void lw_window_free(struct lw_window *win)
 	xmem_memlock_uncharge(win->user, win->charged);
 	bitmap_free(win->busy);
 	bitmap_free(win->used);
-	kvfree(win->pmds);
+	kvfree(win->ptabs);
 	kvfree(win->atts);
 	mmdrop(win->mm);
 	kfree(win);
@@ -456,11 +458,11 @@ static struct lw_window *lw_window_create(struct lw_mm *lwm)
 	hash_init(win->holds);
 	win->busy = bitmap_zalloc(win->nr_pages, GFP_KERNEL_ACCOUNT);
 	win->used = bitmap_zalloc(win->nr_pages, GFP_KERNEL_ACCOUNT);
-	win->pmds = kvcalloc(len >> PMD_SHIFT, sizeof(*win->pmds),
-			     GFP_KERNEL_ACCOUNT);
+	win->ptabs = kvcalloc(len >> PMD_SHIFT, sizeof(*win->ptabs),
+			      GFP_KERNEL_ACCOUNT);
 	win->atts = kvcalloc(win->nr_pages, sizeof(*win->atts),
 			     GFP_KERNEL_ACCOUNT);
-	if (!win->busy || !win->used || !win->pmds || !win->atts)
+	if (!win->busy || !win->used || !win->ptabs || !win->atts)
 		goto fail;
 
 	file = anon_inode_getfile("[lw_window]", &lw_window_fops, win, O_RDWR);
@@ -517,23 +519,23 @@ static bool lw_window_lock(struct lw_window *win, struct lw_held *held)
  * The PTE of window address @addr, with its page table's lock taken.  Not
  * pte_offset_map_lock(), which must expect the page table to be freed or
  * replaced under it and revalidates the PMD each time: a window's page
- * tables were all allocated when it was made (lw_window_populate()) and
- * are freed only with its VMA, by free_pgtables() at munmap() or at the end
- * of the mm.  Nothing else takes them down: the VMA is VM_PFNMAP | VM_IO
- * and VM_NOHUGEPAGE (khugepaged never collapses it, MADV_DONTNEED and its
- * kin refuse it), sealed, and its PMD entries are never made huge.  While
- * its thread runs here the VMA is the window's (lw_window_lock()); at
- * teardown lw_window_unmap() checks that under mmap_lock.
+ * tables were all allocated when it was made (lw_window_populate(), which
+ * notes where each one and its lock are) and are freed only with its VMA,
+ * by free_pgtables() at munmap() or at the end of the mm.  Nothing else
+ * takes them down: the VMA is VM_PFNMAP | VM_IO and VM_NOHUGEPAGE
+ * (khugepaged never collapses it, MADV_DONTNEED and its kin refuse it),
+ * sealed, and its PMD entries are never made huge.  While its thread runs
+ * here the VMA is the window's (lw_window_lock()); at teardown
+ * lw_window_unmap() checks that under mmap_lock.
  */
 static pte_t *lw_pte_lock(struct lw_window *win, unsigned long addr,
 			  spinlock_t **ptl)
 {
-	pmd_t *pmd = win->pmds[(addr - win->start) >> PMD_SHIFT];
+	struct lw_ptab *pt = &win->ptabs[(addr - win->start) >> PMD_SHIFT];
 
-	VM_WARN_ON_ONCE(!pmd_present(pmdp_get(pmd)) || pmd_leaf(pmdp_get(pmd)));
-	*ptl = pte_lockptr(win->mm, pmd);
+	*ptl = pt->ptl;
 	spin_lock(*ptl);
-	return pte_offset_kernel(pmd, addr);
+	return pt->ptes + pte_index(addr);
 }
 
 /* Write PTEs for @nr pinned @pages at window page @first. */
@@ -649,10 +651,48 @@ static void lw_wrap_flush(struct lw_window *win, struct lw_held *held)
 	trace_lw_flush(win->mm, win->start, win->pid, LW_FLUSH_WRAP, pages);
 }
 
+/*
+ * Bits [@i, @i + @nr) of one word of a bitmap, or 0 if they span two: a
+ * small attachment's bits, which the calls below handle inline.
+ */
+static inline unsigned long lw_word_mask(unsigned long i, unsigned long nr)
+{
+	unsigned long off = i % BITS_PER_LONG;
+
+	return off + nr <= BITS_PER_LONG ? GENMASK(off + nr - 1, off) : 0;
+}
+
+static void lw_bits_set(unsigned long *map, unsigned long i, unsigned long nr)
+{
+	unsigned long mask = lw_word_mask(i, nr);
+
+	if (mask)
+		map[BIT_WORD(i)] |= mask;
+	else
+		bitmap_set(map, i, nr);
+}
+
+static void lw_bits_clear(unsigned long *map, unsigned long i,
+			  unsigned long nr)
+{
+	unsigned long mask = lw_word_mask(i, nr);
+
+	if (mask)
+		map[BIT_WORD(i)] &= ~mask;
+	else
+		bitmap_clear(map, i, nr);
+}
+
 /* The first run of @nr unused pages from @i on, or nr_pages. */
 static unsigned long lw_find(struct lw_window *win, unsigned long i,
 			     unsigned long nr)
 {
+	unsigned long mask = lw_word_mask(i, nr);
+
+	/* Next fit: most often, right at the cursor. */
+	if (mask && i + nr <= win->nr_pages &&
+	    !(win->used[BIT_WORD(i)] & mask))
+		return i;
 	i = bitmap_find_next_zero_area(win->used, win->nr_pages, i, nr, 0);
 	return i + nr <= win->nr_pages ? i : win->nr_pages;
 }
@@ -674,8 +714,8 @@ static long lw_space_alloc(struct lw_window *win, struct lw_held *held,
 	}
 	if (i >= win->nr_pages)
 		return -ENOMEM;
-	bitmap_set(win->busy, i, nr);
-	bitmap_set(win->used, i, nr);
+	lw_bits_set(win->busy, i, nr);
+	lw_bits_set(win->used, i, nr);
 	win->attached += nr;
 	win->cursor = i + nr;
 	return i;
@@ -1058,7 +1098,7 @@ static void lw_att_unmap(struct lw_window *win, struct lw_held *held,
 	    lw_defer_flush(win, att->obj))
 		/* Debug, or no memory to defer: flush everywhere now. */
 		flush_tlb_range(held->vma, start, end);
-	bitmap_clear(win->busy, att->first, att->nr);
+	lw_bits_clear(win->busy, att->first, att->nr);
 	win->dirty += att->nr;		/* still used */
 	win->attached -= att->nr;
 }

@@ -30,6 +30,7 @@ struct xmem_flush;
 #define LW_POOL_MAX		SZ_4G
 /* Attachment records a window keeps for reuse instead of freeing them. */
 #define LW_SPARE_ATTS		16
+/* Parked holds on descriptors a window keeps (see lw_obj_put()). */
 #define LW_HOLDS		16
 
 /**
@@ -39,6 +40,12 @@ struct xmem_flush;
  * @lock: protects @windows
  * @windows: every thread's &struct lw_window
  */
+/* One page table of a window: its PTEs and its lock (lw_pte_lock()). */
+struct lw_ptab {
+	pte_t *ptes;
+	spinlock_t *ptl;
+};
+
 struct lw_mm {
 	size_t pool_size;
 	unsigned int flags;
@@ -74,7 +81,7 @@ struct lw_mm {
  * @nr_holds: entries in @holds; beyond %LW_HOLDS, a hold whose last
  *	attachment ends is freed rather than parked
  * @vma: the window's VMA, or NULL once it is closed (lw_window_close())
- * @pmds: the PMD entry of each PMD_SIZE of the window
+ * @ptabs: the page table of each PMD_SIZE of the window
  * @mapped: the window's file has been mapped (it maps once)
  * @broken: the VMA was found gone or changed: every call fails with -EIO
  * @user: the user charged for the window (lw_window_pages()), or NULL
@@ -108,7 +115,7 @@ struct lw_window {
 	DECLARE_HASHTABLE(holds, 4);
 	unsigned int nr_holds;
 	struct vm_area_struct *vma;
-	pmd_t **pmds;
+	struct lw_ptab *ptabs;
 	bool mapped;
 	bool broken;
 	struct user_struct *user;
@@ -133,7 +140,7 @@ static inline unsigned long lw_window_pages(size_t pool_size)
 	unsigned long nr = DIV_ROUND_UP(pool_size, PAGE_SIZE);
 	unsigned long bytes = nr * sizeof(struct lw_att *) +
 			      2 * BITS_TO_LONGS(nr) * sizeof(long) +
-			      (len >> PMD_SHIFT) * sizeof(pmd_t *);
+			      (len >> PMD_SHIFT) * sizeof(struct lw_ptab);
 
 	return (len >> PMD_SHIFT) + DIV_ROUND_UP(len, PUD_SIZE) + 2 +
 	       DIV_ROUND_UP(bytes, PAGE_SIZE);
