@@ -15,6 +15,11 @@ pins() {
 lwtrace_start() {
 	_out=$1 _err=$2
 	shift 2
+	# Emptied here, not by the child's redirection, which may come after
+	# the first grep below: a previous run's "Tracing" line would then be
+	# taken for this one's, and a SIGINT sent while this one still loads
+	# (SIGINT ignored, as for any background job) would be lost.
+	: > "$_out"
 	lw-trace "$@" > "$_out" 2> "$_err" &
 	LWT_PID=$!
 	_i=0

@@ -51,6 +51,10 @@ dump_tasks() {
 		esac
 		[ "$st" = I ] && continue	# idle kernel threads
 		echo "lwb-watchdog:   pid ${d#/proc/} $comm state $st wchan $(cat "$d/wchan" 2>/dev/null)"
+		# Signals pending, blocked, ignored and caught, for a tool that
+		# does not stop.
+		echo "lwb-watchdog:     $(grep -E '^(SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt):' \
+			"$d/status" 2>/dev/null | tr '\t\n' '  ')"
 		sed 's/^/lwb-watchdog:     /' "$d/stack" 2>/dev/null
 	done
 	# Blocked tasks to the console too, if the kernel has sysrq.

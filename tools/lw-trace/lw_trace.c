@@ -208,6 +208,24 @@ static void sig_handler(int sig)
 	exiting = 1;
 }
 
+/* SIGINT and SIGTERM stop the tool with its final summary. */
+static int stop_on_signals(void)
+{
+	struct sigaction sa = { .sa_handler = sig_handler };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
+	    sigprocmask(SIG_UNBLOCK, &set, NULL)) {
+		fprintf(stderr, "lw-trace: cannot handle SIGINT/SIGTERM: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static bool libbpf_quiet;	/* a first attempt that may fail */
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -1070,6 +1088,13 @@ int main(int argc, char **argv)
 	argp_err_exit_status = EXIT_ERROR;
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return EXIT_ERROR;
+	/*
+	 * Before anything slow: a SIGINT while the programs load (which takes
+	 * seconds on a slow machine) must stop the tool, not be lost, as it
+	 * would be for a background job that starts with SIGINT ignored.
+	 */
+	if (stop_on_signals())
+		return EXIT_ERROR;
 	out_init("lw-trace", LWT_SCHEMA_VERSION, env.json);
 	libbpf_set_print(libbpf_print);
 
@@ -1102,8 +1127,6 @@ int main(int argc, char **argv)
 	ns_per_jiffy = tick_ns();
 	clock_gettime(CLOCK_MONOTONIC, &mono0);
 	clock_gettime(CLOCK_REALTIME, &real0);
-	signal(SIGINT, sig_handler);
-	signal(SIGTERM, sig_handler);
 	print_start(use_btf, &kp);
 
 	if (poll_events(rb))
