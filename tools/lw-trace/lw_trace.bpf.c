@@ -42,6 +42,15 @@ struct {
 	__type(value, struct lwt_items);
 } scratch SEC(".maps");
 
+/* Attachment records: in slots (see struct lwt_slot), else here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LWT_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct lwt_slot);
+} slots SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -146,11 +155,27 @@ static __always_inline void stack_ids(void *ctx, __s32 *k, __s32 *u)
 	*u = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 }
 
-static __always_inline struct lwt_counts *counts_of(__u32 pid, __u32 tid)
+/*
+ * counts_of()'s slow path, a function of its own so that the calls that
+ * find their slot do not zero a struct on the stack first.
+ */
+static __noinline struct lwt_counts *counts_hashed(__u32 pid)
 {
 	struct lwt_counts *c, zero = {};
 
+	c = bpf_map_lookup_elem(&counts, &pid);
+	if (c)
+		return c;
+	zero.pid = pid;
+	bpf_get_current_comm(zero.comm, sizeof(zero.comm));
+	bpf_map_update_elem(&counts, &pid, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&counts, &pid);
+}
+
+static __always_inline struct lwt_counts *counts_of(__u32 pid, __u32 tid)
+{
 	__u32 slot = pid % LWT_COUNT_SLOTS;
+	struct lwt_counts *c;
 
 	if (!wanted(pid, tid, 0, 0))
 		return NULL;
@@ -163,13 +188,7 @@ static __always_inline struct lwt_counts *counts_of(__u32 pid, __u32 tid)
 		c->pid = pid;
 		return c;
 	}
-	c = bpf_map_lookup_elem(&counts, &pid);
-	if (c)
-		return c;
-	zero.pid = pid;
-	bpf_get_current_comm(zero.comm, sizeof(zero.comm));
-	bpf_map_update_elem(&counts, &pid, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&counts, &pid);
+	return counts_hashed(pid);
 }
 
 /*
@@ -235,14 +254,14 @@ struct collect {
 	__u32 more;
 };
 
-static long collect_att(struct bpf_map *map, struct lwt_att_key *key,
-			struct lwt_att *att, struct collect *c)
+static __always_inline long collect_one(struct lwt_att_key *key,
+					struct lwt_att *att, struct collect *c)
 {
 	struct lwt_items *it;
 	__u32 zero = 0, n = c->nr;
 
-	if (!att->live || (c->dp ? att->dp != c->dp :
-			   key->tgid != c->tgid || att->tid != c->tid))
+	if (att->live != 1 || (c->dp ? att->dp != c->dp :
+			       key->tgid != c->tgid || att->tid != c->tid))
 		return 0;
 	it = bpf_map_lookup_elem(&scratch, &zero);
 	if (!it || n >= LWT_MAX_ITEMS) {
@@ -260,6 +279,18 @@ static long collect_att(struct bpf_map *map, struct lwt_att_key *key,
 	return 0;
 }
 
+static long collect_att(struct bpf_map *map, struct lwt_att_key *key,
+			struct lwt_att *att, struct collect *c)
+{
+	return collect_one(key, att, c);
+}
+
+static long collect_slot(struct bpf_map *map, __u32 *i, struct lwt_slot *s,
+			 struct collect *c)
+{
+	return collect_one(&s->key, &s->att, c);
+}
+
 /*
  * List in @e the live attachments of @dp, or of thread @tid of @tgid, as they are
  * now: by the time user space reads the record they may be detached.
@@ -271,6 +302,7 @@ static __always_inline void list_atts(struct lwt_event *e, __u64 dp,
 	struct lwt_items *it;
 	__u32 zero = 0;
 
+	bpf_for_each_map_elem(&slots, collect_slot, &c, 0);
 	bpf_for_each_map_elem(&atts, collect_att, &c, 0);
 	it = bpf_map_lookup_elem(&scratch, &zero);
 	if (!it)
@@ -342,6 +374,57 @@ int BPF_KPROBE(as_lw_det64_entry)
 
 /* ===== Lightweight attach ===== */
 
+static __always_inline struct lwt_slot *slot_of(struct lwt_att_key *key)
+{
+	__u32 i = lwt_slot_index(key->tgid, key->addr);
+
+	return bpf_map_lookup_elem(&slots, &i);
+}
+
+/*
+ * The record of the attachment at @key, live or not, or NULL: its slot
+ * holds the latest one if any (an attach takes the slot whenever it holds
+ * no live attachment), the hash map else.
+ */
+static __always_inline struct lwt_att *att_find(struct lwt_att_key *key)
+{
+	struct lwt_slot *s = slot_of(key);
+
+	if (s && s->att.live != LWT_SLOT_BUSY && s->key.tgid == key->tgid &&
+	    s->key.addr == key->addr)
+		return &s->att;
+	return bpf_map_lookup_elem(&atts, key);
+}
+
+/*
+ * A record for a new attachment at @key: its slot, claimed, if it holds no
+ * live attachment (then the caller sets live to 1 when it is written), or
+ * the hash map's entry, inserted if new; NULL if the map is full.
+ */
+/* att_new()'s slow path: the hash map's entry of @key, inserted if new. */
+static __noinline struct lwt_att *att_hashed(struct lwt_att_key *key)
+{
+	struct lwt_att att, *a;
+
+	a = bpf_map_lookup_elem(&atts, key);
+	if (a)
+		return a;
+	__builtin_memset(&att, 0, sizeof(att));
+	bpf_map_update_elem(&atts, key, &att, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&atts, key);
+}
+
+static __always_inline struct lwt_att *att_new(struct lwt_att_key *key)
+{
+	struct lwt_slot *s = slot_of(key);
+
+	if (s && !__sync_val_compare_and_swap(&s->att.live, 0, LWT_SLOT_BUSY)) {
+		s->key = *key;
+		return &s->att;
+	}
+	return att_hashed(key);
+}
+
 /* One call counted: in @ok, or in @failed if it returned @err. */
 static __always_inline void count_call(__u64 *ok, __u64 *failed, int err)
 {
@@ -358,9 +441,9 @@ static __always_inline int on_lw_attach(void *ctx, const void *dp,
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 pid = id >> 32, tid = (__u32)id;
 	struct lwt_att_key key;
-	struct lwt_att att, *a;
 	struct lwt_counts *c;
 	struct lwt_event *e;
+	struct lwt_att *a;
 
 	latency_end(LWT_OP_ATTACH, pid, tid);
 	c = counts_of(pid, tid);
@@ -369,16 +452,10 @@ static __always_inline int on_lw_attach(void *ctx, const void *dp,
 	if (!err) {
 		key.tgid = pid;
 		key.addr = addr;
-		a = bpf_map_lookup_elem(&atts, &key);
+		a = att_new(&key);
 		if (!a) {
-			/* First use of this window address: insert. */
-			__builtin_memset(&att, 0, sizeof(att));
-			bpf_map_update_elem(&atts, &key, &att, BPF_NOEXIST);
-			a = bpf_map_lookup_elem(&atts, &key);
-			if (!a) {
-				__sync_fetch_and_add(&untracked, 1);
-				return 0;
-			}
+			__sync_fetch_and_add(&untracked, 1);
+			return 0;
 		}
 		/* Only this thread attaches and detaches at this address. */
 		a->dp = (__u64)dp;
@@ -425,8 +502,8 @@ static __always_inline int on_lw_detach(void *ctx, const void *dp,
 		return 0;
 	key.tgid = pid;
 	key.addr = addr;
-	att = bpf_map_lookup_elem(&atts, &key);
-	if (!att || !att->live)
+	att = att_find(&key);
+	if (!att || att->live != 1)
 		return 0;
 	/* Kept for a later fault in the range: who detached it, and when. */
 	att->end_ts = track_now();
@@ -454,8 +531,8 @@ static __always_inline int on_bad_detach(void *ctx, __u32 kind,
 	struct lwt_event *e;
 	struct lwt_att *att;
 
-	att = bpf_map_lookup_elem(&atts, &key);
-	if (att && !att->live)
+	att = att_find(&key);
+	if (att && att->live != 1)
 		att = NULL;
 	if (att) {
 		opid = att->pid;

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -238,6 +239,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 }
 
 static struct lw_trace_bpf *skel;
+/* The BPF side's slots array (struct lwt_slot), mapped; NULL before. */
+static struct lwt_slot *slots;
 static __u64 misuse_seen[LWT_NR_KINDS];
 static __u64 misuse_total;
 static struct timespec mono0, real0;	/* to date kernel timestamps */
@@ -331,9 +334,26 @@ static void forget_atts(__u64 tgid, __u32 tid, __u64 before)
 {
 	struct att_match m = { .tgid = tgid, .tid = tid, .before = before };
 	struct map_entries w;
+	__u32 i, live;
 
 	map_collect(skel->maps.atts, &w, att_matches, &m);
 	map_forget(skel->maps.atts, &w);
+	for (i = 0; i < LWT_SLOTS; i++) {
+		struct lwt_slot *sl = &slots[i];
+
+		if (!att_matches(&sl->key, &sl->att, &m))
+			continue;
+		/* Claimed from 0 or 1, as the BPF side claims only from 0. */
+		live = __atomic_load_n(&sl->att.live, __ATOMIC_ACQUIRE);
+		if (live == LWT_SLOT_BUSY ||
+		    !__atomic_compare_exchange_n(&sl->att.live, &live, LWT_SLOT_BUSY,
+						 false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_RELAXED))
+			continue;
+		if (att_matches(&sl->key, &sl->att, &m))
+			memset(&sl->key, 0, sizeof(sl->key));
+		__atomic_store_n(&sl->att.live, 0, __ATOMIC_RELEASE);
+	}
 }
 
 /* The attachments a record lists (gathered by the BPF side). */
@@ -417,6 +437,7 @@ struct detached {
 	__u64 tgid, addr;	/* what to look for */
 	struct lwt_att_key key;	/* what was found */
 	struct lwt_att att;
+	int found;
 };
 
 static int detached_at(const void *k, const void *v, void *arg)
@@ -425,7 +446,7 @@ static int detached_at(const void *k, const void *v, void *arg)
 	const struct lwt_att *att = v;
 	struct detached *d = arg;
 
-	if (att->live || key->tgid != d->tgid || d->addr < key->addr ||
+	if (att->live || !key->tgid || key->tgid != d->tgid || d->addr < key->addr ||
 	    d->addr >= key->addr + att->length)
 		return 0;
 	d->key = *key;
@@ -439,7 +460,9 @@ static void find_detached(__u64 tgid, __u64 addr, __u64 now)
 	struct detached d = { .tgid = tgid, .addr = addr };
 	__u64 end;
 
-	if (map_walk(skel->maps.atts, detached_at, &d) != 1)
+	for (__u32 i = 0; i < LWT_SLOTS && !d.found; i++)
+		d.found = detached_at(&slots[i].key, &slots[i].att, &d);
+	if (!d.found && map_walk(skel->maps.atts, detached_at, &d) != 1)
 		return;
 	end = d.att.end_ts;
 	out_obj_begin("detached", " use-after-detach of");
@@ -771,6 +794,9 @@ static long live_count(struct bpf_map *map)
 						offsetof(struct lwt_elem, live),
 	};
 
+	if (map == skel->maps.atts)
+		for (__u32 i = 0; i < LWT_SLOTS; i++)
+			l.n += slots[i].att.live == 1;
 	return map_walk(map, count_live, &l) < 0 ? -1 : l.n;
 }
 
@@ -1022,6 +1048,22 @@ static int load_progs(struct bpf_object_open_opts *opts, bool *use_btf,
 	return err;
 }
 
+/* Map the BPF side's slots, which user space reads and forgets in place. */
+static int map_slots(void)
+{
+	size_t len = LWT_SLOTS * sizeof(struct lwt_slot);
+	void *mem;
+
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   bpf_map__fd(skel->maps.slots), 0);
+	if (mem == MAP_FAILED) {
+		out_err("cannot map the attachment slots: %s", strerror(errno));
+		return -errno;
+	}
+	slots = mem;
+	return 0;
+}
+
 static int attach_progs(void)
 {
 	int err = lw_trace_bpf__attach(skel);
@@ -1112,7 +1154,8 @@ int main(int argc, char **argv)
 
 	open_opts.btf_custom_path = env.btf_path;
 	use_btf = vmlinux && !env.raw_tp;
-	if (load_progs(&open_opts, &use_btf, &kp, vmlinux) || attach_progs())
+	if (load_progs(&open_opts, &use_btf, &kp, vmlinux) || map_slots() ||
+	    attach_progs())
 		goto cleanup;
 	if (env.verbose)
 		out_log("lw-trace: %s programs attached\n",
@@ -1134,6 +1177,8 @@ int main(int argc, char **argv)
 	status = env.fail_on_misuse && misuse_total ? EXIT_MISUSE : 0;
 cleanup:
 	ring_buffer__free(rb);
+	if (slots)
+		munmap(slots, LWT_SLOTS * sizeof(struct lwt_slot));
 	lw_trace_bpf__destroy(skel);
 	btf__free(vmlinux);
 	return status;

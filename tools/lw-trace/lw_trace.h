@@ -134,6 +134,29 @@ struct lwt_att {
 };
 
 /*
+ * The attachment records most attaches and detaches use: a direct-mapped
+ * array indexed by process and window page (lwt_slot_index()), each entry
+ * with its key.  An attach whose entry holds another live attachment goes
+ * to the hash map instead.  @att.live is also a claim: the BPF side takes
+ * an entry from 0 with a compare-and-swap (LWT_SLOT_BUSY while it writes),
+ * and user space, to forget one, from 0 or 1 (LWT_SLOT_BUSY).  Memory-mapped
+ * by user space, which reads it without system calls.
+ */
+#define LWT_SLOTS	16384	/* a power of two */
+#define LWT_SLOT_BUSY	2
+
+struct lwt_slot {
+	struct lwt_att_key key;
+	struct lwt_att att;
+};
+
+static inline __u32 lwt_slot_index(__u64 tgid, __u64 addr)
+{
+	/* A window's consecutive pages get consecutive entries. */
+	return ((addr >> 12) + tgid * 0x9e3779b1ULL) & (LWT_SLOTS - 1);
+}
+
+/*
  * An ldata element, keyed by its address, reused in place as the element
  * is allocated and freed: pid/tid and ts are the last allocation's while
  * live, the last free's after.
