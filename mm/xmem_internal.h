@@ -169,8 +169,11 @@ void xmem_hold_free(struct xmem_hold *hold);
  * @dp no longer names the object (it was detached and attached again),
  * the object is being detached or the hold was revoked: then the caller
  * goes through xmem_lw_get(), which sorts it out, and xmem_hold_free().
+ * As for xmem_lw_get(), the caller keeps @dp valid: an orphaned
+ * descriptor's last count, which may end here, frees it.
  *
- * Context: Any context, by the hold's owner.
+ * Context: Process context, by the hold's owner: a failure may end an
+ * orphan's last count (xmem_hold_put()), which sleeps.
  * Return: true if the attachment is counted.
  */
 static inline bool xmem_hold_again(struct xmem_hold *hold, struct xmem *dp)
