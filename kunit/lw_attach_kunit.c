@@ -686,13 +686,29 @@ static int holds_fn(struct utask *u)
 	KUNIT_EXPECT_EQ(test, xmem_lw_count(c->dp[0]), 1L);
 	KUNIT_EXPECT_EQ(test, win->nr_holds, (unsigned int)LW_HOLDS);
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->dp[0], addr, PAGE_SIZE), 0);
+
+	/*
+	 * Holds xmdetach() revoked do not keep their places: the next new
+	 * hold ends them, and the holds still parked stay.
+	 */
+	for (i = 1; i < LW_HOLDS; i++)
+		KUNIT_EXPECT_EQ(test, xmdetach(c->dp[i]), 0);
+	KUNIT_EXPECT_EQ(test, win->nr_holds, (unsigned int)LW_HOLDS);
+	if (expect_ok(test, as_lw_att64(c->dp[LW_HOLDS], 0, PAGE_SIZE, &addr)))
+		return -EIO;
+	KUNIT_EXPECT_EQ(test, win->nr_holds, 2U);	/* dp[0]'s and this one */
+	KUNIT_EXPECT_EQ(test, as_lw_det64(c->dp[LW_HOLDS], addr, PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, win->nr_holds, 2U);
+	for (i = 1; i < LW_HOLDS; i++)
+		KUNIT_EXPECT_EQ(test, xmattach(c->buf, BUFSZ, c->dp[i], LW_XMATTACH), 0);
 	return 0;		/* the exit ends the parked holds */
 }
 
 /*
  * A thread's holds: attachments of a descriptor counted through one hold,
  * parked between them, never in the way of xmdetach(), at most LW_HOLDS
- * parked, all ended by the thread's exit.
+ * parked, revoked ones ended when their places are wanted, all ended by
+ * the thread's exit.
  */
 static void test_holds(struct kunit *test)
 {

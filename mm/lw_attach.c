@@ -761,13 +761,32 @@ static struct xmem_obj *lw_obj_get(struct lw_window *win, struct xmem *dp,
 }
 
 /*
+ * End the holds xmdetach() revoked: they count nothing and keep only the
+ * struct of a detached object, but would take the places of parked holds.
+ */
+static void lw_holds_prune(struct lw_window *win)
+{
+	struct hlist_node *tmp;
+	struct lw_hold *hold;
+	int bkt;
+
+	hash_for_each_safe(win->holds, bkt, tmp, hold, node)
+		if (atomic_long_read(&hold->xh.count) == XMEM_HOLD_REVOKED)
+			lw_hold_free(win, hold);
+}
+
+/*
  * A record for a new hold on @dp: the thread's old one for @dp if it no
  * longer counts (revoked, or parked on an object @dp no longer names),
  * ended, or a new one.  NULL if out of memory.
  */
 static struct lw_hold *lw_hold_alloc(struct lw_window *win, struct xmem *dp)
 {
-	struct lw_hold *hold = win ? lw_hold_find(win, dp) : NULL;
+	struct lw_hold *hold;
+
+	if (win && win->nr_holds >= LW_HOLDS)
+		lw_holds_prune(win);
+	hold = win ? lw_hold_find(win, dp) : NULL;
 
 	if (hold && atomic_long_read(&hold->xh.count) <= 0) {
 		hash_del(&hold->node);
