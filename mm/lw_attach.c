@@ -530,6 +530,7 @@ static bool lw_window_lock(struct lw_window *win, struct lw_held *held)
  */
 static pte_t *lw_pte_lock(struct lw_window *win, unsigned long addr,
 			  spinlock_t **ptl)
+	__acquires(*ptl)
 {
 	struct lw_ptab *pt = &win->ptabs[(addr - win->start) >> PMD_SHIFT];
 

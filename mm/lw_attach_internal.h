@@ -33,6 +33,12 @@ struct xmem_flush;
 /* Parked holds on descriptors a window keeps (see lw_obj_put()). */
 #define LW_HOLDS		16
 
+/* One page table of a window: its PTEs and its lock (lw_pte_lock()). */
+struct lw_ptab {
+	pte_t *ptes;
+	spinlock_t *ptl;	/* the PTE page's lock */
+};
+
 /**
  * struct lw_mm - a process's lightweight settings, mm->lw
  * @pool_size: bytes each thread may have attached at once
@@ -40,12 +46,6 @@ struct xmem_flush;
  * @lock: protects @windows
  * @windows: every thread's &struct lw_window
  */
-/* One page table of a window: its PTEs and its lock (lw_pte_lock()). */
-struct lw_ptab {
-	pte_t *ptes;
-	spinlock_t *ptl;
-};
-
 struct lw_mm {
 	size_t pool_size;
 	unsigned int flags;
