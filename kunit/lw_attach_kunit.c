@@ -58,12 +58,16 @@ struct lw_event {
 	long count;
 	int err;		/* the call's, or the refused call's */
 	int seen;
+	/* lw_misuse_att: the attachment's offset, the jiffies of its attach */
+	size_t offset;
+	unsigned long since;
+	unsigned long offsets;	/* BIT(offset) of each, below BITS_PER_LONG */
 };
 
-static LW_KUNIT_EVENTS(struct lw_event init, attach, detach, misuse;
+static LW_KUNIT_EVENTS(struct lw_event init, attach, detach, misuse, att;
 		       struct lw_event created, destroyed;
 		       int flush_seen[LW_FLUSH_EXIT + 1];
-		       int misuse_seen[LW_MISUSE_WINDOW_DAMAGED + 1];)
+		       int misuse_seen[LW_MISUSE_WINDOW_FULL + 1];)
 	seen = LW_KUNIT_EVENTS_INIT(seen);
 
 /* Woken at each window created or destroyed. */
@@ -124,8 +128,27 @@ static void probe_misuse(void *d, enum lw_misuse_kind kind, const void *dp,
 	seen.misuse.tgid = current->tgid;
 	seen.misuse.pid = current->pid;
 	seen.misuse.seen++;
-	if (kind > 0 && kind <= LW_MISUSE_WINDOW_DAMAGED)
+	if (kind > 0 && kind <= LW_MISUSE_WINDOW_FULL)
 		seen.misuse_seen[kind]++;
+	lw_kunit_unlock(&seen.lock, flags);
+}
+
+static void probe_misuse_att(void *d, enum lw_misuse_kind kind,
+			     const void *dp, size_t offset, size_t length,
+			     unsigned long addr, unsigned long since)
+{
+	unsigned long flags = lw_kunit_lock(&seen.lock);
+
+	seen.att.kind = kind;
+	seen.att.dp = dp;
+	seen.att.offset = offset;
+	seen.att.length = length;
+	seen.att.addr = addr;
+	seen.att.since = since;
+	seen.att.pid = current->pid;
+	if (offset < BITS_PER_LONG)
+		seen.att.offsets |= BIT(offset);
+	seen.att.seen++;
 	lw_kunit_unlock(&seen.lock, flags);
 }
 
@@ -171,6 +194,7 @@ static const struct lw_kunit_probe lw_probes[] = {
 	LW_KUNIT_PROBE(lw_attach, probe_attach),
 	LW_KUNIT_PROBE(lw_detach, probe_detach),
 	LW_KUNIT_PROBE(lw_misuse, probe_misuse),
+	LW_KUNIT_PROBE(lw_misuse_att, probe_misuse_att),
 	LW_KUNIT_PROBE(lw_window_create, probe_created),
 	LW_KUNIT_PROBE(lw_window_destroy, probe_destroyed),
 	LW_KUNIT_PROBE(lw_flush, probe_flush),
@@ -179,6 +203,11 @@ static const struct lw_kunit_probe lw_probes[] = {
 static struct lw_event last(struct lw_event *ev)
 {
 	return lw_kunit_read(&seen, *ev);
+}
+
+static struct lw_event last_att(void)
+{
+	return lw_kunit_read(&seen, seen.att);
 }
 
 static int count_of(int *counter)
@@ -517,13 +546,24 @@ static int exhaust_fn(struct utask *u)
 	int i;
 
 	KUNIT_EXPECT_EQ(test, as_lw_pool_init(4 * PAGE_SIZE, 0), 0);
+	/* More than the pool: window_full, before there is a window. */
 	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, 0, 5 * PAGE_SIZE, &addr[0]),
 			-ENOMEM);
+	expect_misuse(test, LW_MISUSE_WINDOW_FULL, -ENOMEM);
+	KUNIT_EXPECT_PTR_EQ(test, last(&seen.misuse).dp, (const void *)c->lw);
+	KUNIT_EXPECT_EQ(test, last(&seen.misuse).length, 5 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, last(&seen.misuse).count, 0L);
+	KUNIT_EXPECT_EQ(test, last(&seen.misuse).owner_pid, current->pid);
 	/* Four single bytes in four pages fill a four-page pool. */
 	for (i = 0; i < 4; i++)
 		if (expect_ok(test, as_lw_att64(c->lw, i * PAGE_SIZE + 1, 1, &addr[i])))
 			return -EIO;
+	KUNIT_EXPECT_EQ(test, misuses(LW_MISUSE_WINDOW_FULL), 1);
 	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, 0, 1, &addr[4]), -ENOMEM);
+	expect_misuse(test, LW_MISUSE_WINDOW_FULL, -ENOMEM);
+	KUNIT_EXPECT_EQ(test, last(&seen.misuse).length, 1UL);
+	KUNIT_EXPECT_EQ(test, last(&seen.misuse).count, 4L);
+	KUNIT_EXPECT_EQ(test, misuses(LW_MISUSE_WINDOW_FULL), 2);
 	win = current->lw_window;
 	KUNIT_EXPECT_NOT_NULL(test, win);
 	if (!win)
@@ -536,6 +576,7 @@ static int exhaust_fn(struct utask *u)
 	if (expect_ok(test, as_lw_att64(c->lw, 0, 4 * PAGE_SIZE, &addr[0])))
 		return -EIO;
 	KUNIT_EXPECT_EQ(test, as_lw_att64(c->lw, 0, 1, &addr[1]), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, misuses(LW_MISUSE_WINDOW_FULL), 3);
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr[0], 4 * PAGE_SIZE), 0);
 	return 0;
 }
@@ -817,7 +858,9 @@ static int detach_errors_fn(struct utask *u)
 	struct att_ctx *c = u->arg;
 	struct kunit *test = u->test;
 	struct det_ctx d = { .c = c, .owner = current->pid };
+	struct lw_event att;
 	unsigned long addr;
+	int atts;
 
 	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
 	/* No window yet: -ENOMEM, and nothing attached there. */
@@ -826,12 +869,29 @@ static int detach_errors_fn(struct utask *u)
 	if (expect_ok(test, as_lw_att64(c->lw, 0, PAGE_SIZE, &addr)))
 		return -EIO;
 	d.addr = addr;
+	atts = last_att().seen;
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->user, addr, PAGE_SIZE), -EINVAL);
 	expect_misuse(test, LW_MISUSE_DETACH_WRONG_DP, -EINVAL);
+	/* The attachment at the address, as the kernel holds it. */
+	att = last_att();
+	KUNIT_EXPECT_EQ(test, att.seen, atts + 1);
+	KUNIT_EXPECT_EQ(test, att.kind, LW_MISUSE_DETACH_WRONG_DP);
+	KUNIT_EXPECT_PTR_EQ(test, att.dp, (const void *)c->lw);
+	KUNIT_EXPECT_EQ(test, att.addr, addr);
+	KUNIT_EXPECT_EQ(test, att.offset, 0UL);
+	KUNIT_EXPECT_EQ(test, att.length, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, att.pid, current->pid);
+	KUNIT_EXPECT_TRUE(test, time_before_eq(att.since, jiffies));
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr + 1, PAGE_SIZE), -EINVAL);
 	expect_misuse(test, LW_MISUSE_DETACH_UNATTACHED, -EINVAL);
+	KUNIT_EXPECT_EQ(test, last_att().seen, atts + 1);
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, PAGE_SIZE - 1), -EINVAL);
 	expect_misuse(test, LW_MISUSE_DETACH_WRONG_LENGTH, -EINVAL);
+	att = last_att();
+	KUNIT_EXPECT_EQ(test, att.seen, atts + 2);
+	KUNIT_EXPECT_EQ(test, att.kind, LW_MISUSE_DETACH_WRONG_LENGTH);
+	KUNIT_EXPECT_PTR_EQ(test, att.dp, (const void *)c->lw);
+	KUNIT_EXPECT_EQ(test, att.length, PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr + PAGE_SIZE, PAGE_SIZE),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, c->buf, PAGE_SIZE), -EINVAL);
@@ -849,6 +909,8 @@ static int detach_errors_fn(struct utask *u)
 	KUNIT_EXPECT_EQ(test, run_thread(u, stranger_fn, &d), 0);
 	KUNIT_EXPECT_EQ(test, run_thread(u, neighbour_fn, &d), 0);
 	KUNIT_EXPECT_EQ(test, misuses(LW_MISUSE_CROSS_THREAD), 2);
+	/* Only the caller's own attachments are named. */
+	KUNIT_EXPECT_EQ(test, last_att().seen, atts + 2);
 	/* Still attached, and detachable by its owner, once. */
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, PAGE_SIZE), 0);
 	KUNIT_EXPECT_EQ(test, as_lw_det64(c->lw, addr, PAGE_SIZE), -EINVAL);
@@ -887,9 +949,12 @@ static int thread_exit_fn(struct utask *u)
 	struct att_ctx *c = u->arg;
 	struct kunit *test = u->test;
 	struct utask t = { .test = test };
+	struct lw_event att;
+	int atts;
 	pid_t tid;
 
 	KUNIT_EXPECT_EQ(test, as_lw_pool_init(BUFSZ, 0), 0);
+	atts = last_att().seen;
 	tid = uthread_start(&t, leaker_fn, c);
 	KUNIT_EXPECT_GT(test, tid, 0);
 	if (tid <= 0)
@@ -906,6 +971,14 @@ static int thread_exit_fn(struct utask *u)
 	expect_misuse(test, LW_MISUSE_EXIT_LEAK, 0);
 	KUNIT_EXPECT_EQ(test, last(&seen.misuse).count, 3L);
 	KUNIT_EXPECT_EQ(test, last(&seen.misuse).owner_pid, tid);
+	/* Each of them named: offsets 0, 1 and 2, by the exiting thread. */
+	att = last_att();
+	KUNIT_EXPECT_EQ(test, att.seen, atts + 3);
+	KUNIT_EXPECT_EQ(test, att.offsets & GENMASK(2, 0), GENMASK(2, 0));
+	KUNIT_EXPECT_EQ(test, att.kind, LW_MISUSE_EXIT_LEAK);
+	KUNIT_EXPECT_PTR_EQ(test, att.dp, (const void *)c->lw);
+	KUNIT_EXPECT_EQ(test, att.length, 1UL);
+	KUNIT_EXPECT_EQ(test, att.pid, tid);
 	/* The thread's attachments no longer hold the descriptor. */
 	KUNIT_EXPECT_EQ(test, xmdetach(c->lw), 0);
 	return 0;
@@ -1236,6 +1309,7 @@ static int alloc_fails_fn(struct utask *u)
 	struct user_struct *user = current_user();
 	long locked = atomic_long_read(&user->locked_vm);
 	int maps = current->mm->map_count, n, err, failed = 0;
+	int full = misuses(LW_MISUSE_WINDOW_FULL);
 	unsigned int left = 0;
 	unsigned long addr;
 
@@ -1279,6 +1353,8 @@ static int alloc_fails_fn(struct utask *u)
 	}
 	KUNIT_EXPECT_NE(test, left, 0U);
 	KUNIT_EXPECT_EQ(test, xmem_lw_count(c->lw), 0L);
+	/* Out of memory is no misuse: no window_full. */
+	KUNIT_EXPECT_EQ(test, misuses(LW_MISUSE_WINDOW_FULL), full);
 	return 0;
 }
 

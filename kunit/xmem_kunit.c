@@ -51,7 +51,7 @@ struct xmem_event {
 	int count;
 };
 
-static LW_KUNIT_EVENTS(struct xmem_event attach, detach, copy, refused;)
+static LW_KUNIT_EVENTS(struct xmem_event attach, detach, copy, refused, holder;)
 	seen = LW_KUNIT_EVENTS_INIT(seen);
 
 /* Fill in @ev for the current call; seen.lock held. */
@@ -131,11 +131,26 @@ static void probe_refused(void *data, const void *dp, unsigned long addr,
 		mdelay(1);
 }
 
+/* A holder (owner_tgid/owner_pid, arg: its count), before the refusal. */
+static void probe_holder(void *data, const void *dp, pid_t tgid, pid_t pid,
+			 long count)
+{
+	unsigned long flags = lw_kunit_lock(&seen.lock);
+
+	fill(&seen.holder, dp, 0, 0, count, 0);
+	seen.holder.owner_tgid = tgid;
+	seen.holder.owner_pid = pid;
+	/* Refusals seen so far: the holder's must not be among them. */
+	seen.holder.err = seen.refused.count;
+	lw_kunit_unlock(&seen.lock, flags);
+}
+
 static const struct lw_kunit_probe xmem_probes[] = {
 	LW_KUNIT_PROBE(xmem_attach, probe_attach),
 	LW_KUNIT_PROBE(xmem_detach, probe_detach),
 	LW_KUNIT_PROBE(xmem_copy, probe_copy),
 	LW_KUNIT_PROBE(xmem_detach_refused, probe_refused),
+	LW_KUNIT_PROBE(xmem_detach_holder, probe_holder),
 };
 
 static struct xmem_event last(struct xmem_event *ev)
@@ -703,6 +718,8 @@ static void test_detach_busy_while_lw_attached(struct kunit *test)
 	expect_event(test, &seen.refused, dp, addr, BUFSZ, 2, 0);
 	KUNIT_EXPECT_EQ(test, last(&seen.refused).owner_tgid, current->tgid);
 	KUNIT_EXPECT_EQ(test, last(&seen.refused).owner_pid, current->pid);
+	/* Counted without a hold: no thread to name. */
+	KUNIT_EXPECT_EQ(test, last(&seen.holder).count, 0);
 	expect_event(test, &seen.detach, dp, addr, BUFSZ, LW_XMATTACH, -EBUSY);
 	/* Still attached, still pinned, still usable. */
 	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins + NPAGES);
@@ -987,6 +1004,7 @@ static void test_hold_parks_and_xmdetach_revokes(struct kunit *test)
 	unsigned long addr = user_buf(test, BUFSZ);
 	long pins = lw_kunit_pins_outstanding();
 	struct xmem *dp = lw_kunit_alloc_dp(test);
+	struct xmem_event holder;
 	struct xmem_hold hold;
 	struct xmem_obj *obj;
 
@@ -997,9 +1015,16 @@ static void test_hold_parks_and_xmdetach_revokes(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, xmem_hold_again(&hold, dp));
 	KUNIT_EXPECT_EQ(test, xmem_lw_count(dp), 2L);
 	KUNIT_EXPECT_EQ(test, obj->lw_count, 1L);	/* one for the hold */
-	/* Counting attachments: refused, with their number. */
+	/* Counting attachments: refused, with their number and holder. */
 	KUNIT_EXPECT_EQ(test, xmdetach(dp), -EBUSY);
 	expect_event(test, &seen.refused, dp, addr, BUFSZ, 2, 0);
+	holder = last(&seen.holder);
+	KUNIT_EXPECT_EQ(test, holder.count, 1);
+	KUNIT_EXPECT_PTR_EQ(test, holder.dp, (const void *)dp);
+	KUNIT_EXPECT_EQ(test, holder.arg, 2L);
+	KUNIT_EXPECT_EQ(test, holder.owner_tgid, current->tgid);
+	KUNIT_EXPECT_EQ(test, holder.owner_pid, current->pid);
+	KUNIT_EXPECT_EQ(test, holder.err, last(&seen.refused).count - 1);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&hold.count), 2L);
 
 	xmem_hold_put(&hold);
@@ -1011,8 +1036,9 @@ static void test_hold_parks_and_xmdetach_revokes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xmem_lw_count(dp), 1L);
 	xmem_hold_put(&hold);
 
-	/* Parked: xmdetach() takes it back and detaches. */
+	/* Parked: xmdetach() takes it back and detaches, naming no holder. */
 	KUNIT_EXPECT_EQ(test, xmdetach(dp), 0);
+	KUNIT_EXPECT_EQ(test, last(&seen.holder).count, 1);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&hold.count), XMEM_HOLD_REVOKED);
 	KUNIT_EXPECT_EQ(test, lw_kunit_pins_outstanding(), pins);
 	KUNIT_EXPECT_EQ(test, obj->lw_count, 0L);

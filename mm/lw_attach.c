@@ -118,6 +118,7 @@ EXPORT_TRACEPOINT_SYMBOL_GPL(lw_pool_init);
 EXPORT_TRACEPOINT_SYMBOL_GPL(lw_attach);
 EXPORT_TRACEPOINT_SYMBOL_GPL(lw_detach);
 EXPORT_TRACEPOINT_SYMBOL_GPL(lw_misuse);
+EXPORT_TRACEPOINT_SYMBOL_GPL(lw_misuse_att);
 EXPORT_TRACEPOINT_SYMBOL_GPL(lw_window_create);
 EXPORT_TRACEPOINT_SYMBOL_GPL(lw_window_destroy);
 EXPORT_TRACEPOINT_SYMBOL_GPL(lw_flush);
@@ -136,7 +137,9 @@ struct lw_att {
 	struct xmem_obj *obj;		/* counted by @hold */
 	struct lw_hold *hold;
 	unsigned long addr;		/* what as_lw_att64() returned */
+	size_t offset;
 	size_t length;
+	unsigned long since;		/* jiffies of the attach */
 	unsigned long first;		/* first window page */
 	unsigned long nr;		/* window pages */
 };
@@ -884,6 +887,18 @@ static unsigned long lw_att_pages(struct xmem_obj *obj, size_t offset,
  * attachment in @att; @hold counts it on @obj.  On error @att and the
  * count are the caller's to undo.
  */
+/*
+ * An attach of @length bytes of @dp refused with -ENOMEM because the
+ * calling thread's window (@win, NULL before its first attach) has no room
+ * for it: more than the pool size, or no free range even after a flush.
+ */
+static void lw_report_full(struct lw_window *win, struct xmem *dp,
+			   size_t length)
+{
+	trace_lw_misuse(LW_MISUSE_WINDOW_FULL, dp, 0, length, current->tgid,
+			current->pid, win ? win->attached : 0, -ENOMEM);
+}
+
 static int lw_att_map(struct lw_window *win, struct lw_att *att,
 		      struct xmem *dp, struct xmem_obj *obj,
 		      struct lw_hold *hold, size_t offset, size_t length,
@@ -897,8 +912,10 @@ static int lw_att_map(struct lw_window *win, struct lw_att *att,
 	if (!lw_window_lock(win, &held))
 		return -EIO;
 	first = lw_space_alloc(win, &held, nr);
-	if (first < 0)
+	if (first < 0) {
+		lw_report_full(win, dp, length);
 		return first;
+	}
 	lw_ptes_set(win, &held, first, &obj->pages[in >> PAGE_SHIFT], nr,
 		    obj->writable && write);
 
@@ -907,7 +924,9 @@ static int lw_att_map(struct lw_window *win, struct lw_att *att,
 	att->hold = hold;
 	att->first = first;
 	att->nr = nr;
+	att->offset = offset;
 	att->length = length;
+	att->since = jiffies;
 	att->addr = win->start + (first << PAGE_SHIFT) + offset_in_page(in);
 	win->atts[first] = att;
 	win->nr_atts++;
@@ -934,7 +953,8 @@ static int lw_att_map(struct lw_window *win, struct lw_att *att,
  * Return: 0; -ENODEV before as_lw_pool_init(); -EINVAL for a descriptor not
  * attached with %LW_XMATTACH, a zero @length, or a range past the
  * descriptor; -ENOMEM when the thread would have more than the pool size
- * attached, or on allocation failure; -EIO if the window was damaged;
+ * attached (reported with an lw_misuse event of kind window_full), or on
+ * allocation failure; -EIO if the window was damaged;
  * -ENOSYS, -EPERM as for as_lw_pool_init().
  */
 int as_lw_att64(struct xmem *dp, size_t offset, size_t length,
@@ -992,8 +1012,10 @@ int lw_att64(struct xmem *dp, size_t offset, size_t length, bool write,
 	 */
 	err = -ENOMEM;
 	if (lw_att_pages(obj, offset, length) >
-	    DIV_ROUND_UP(lwm->pool_size, PAGE_SIZE))
+	    DIV_ROUND_UP(lwm->pool_size, PAGE_SIZE)) {
+		lw_report_full(win, dp, length);
 		goto put;
+	}
 	att = lw_att_alloc(win);
 	if (!att)
 		goto put;
@@ -1071,6 +1093,10 @@ static void lw_report_detach(struct lw_att *att, struct xmem *dp,
 		kind = LW_MISUSE_DETACH_WRONG_DP;
 	else
 		kind = LW_MISUSE_DETACH_WRONG_LENGTH;
+	if (kind == LW_MISUSE_DETACH_WRONG_DP ||
+	    kind == LW_MISUSE_DETACH_WRONG_LENGTH)
+		trace_lw_misuse_att(kind, att->dp, att->offset, att->length,
+				    att->addr, att->since);
 	trace_lw_misuse(kind, dp, addr, length, tgid, pid, 1, err);
 }
 
@@ -1277,8 +1303,9 @@ static void lw_window_unmap(struct lw_window *win)
  * @tsk: the current task, exiting or exec'ing
  *
  * Detaches every attachment left (reported with an lw_misuse event of kind
- * exit_leak and their count), unmaps the window, which flushes it on every
- * CPU, and only then drops the descriptors' references.
+ * exit_leak and their count, then an lw_misuse_att event for each), unmaps
+ * the window, which flushes it on every CPU, and only then drops the
+ * descriptors' references.
  *
  * Context: Process context, @tsk == current, with its mm still in place.
  */
@@ -1305,6 +1332,8 @@ void lw_thread_exit(struct task_struct *tsk)
 		if (!att)
 			continue;
 		win->atts[i] = NULL;
+		trace_lw_misuse_att(LW_MISUSE_EXIT_LEAK, att->dp, att->offset,
+				    att->length, att->addr, att->since);
 		lw_obj_put(win, att->obj, att->hold);
 		kmem_cache_free(lw_att_cache, att);
 	}

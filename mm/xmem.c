@@ -87,6 +87,7 @@ EXPORT_TRACEPOINT_SYMBOL_GPL(xmem_attach);
 EXPORT_TRACEPOINT_SYMBOL_GPL(xmem_detach);
 EXPORT_TRACEPOINT_SYMBOL_GPL(xmem_copy);
 EXPORT_TRACEPOINT_SYMBOL_GPL(xmem_detach_refused);
+EXPORT_TRACEPOINT_SYMBOL_GPL(xmem_detach_holder);
 
 /* aspace_id while xmattach() fills the descriptor in; never seen otherwise. */
 #define XMEM_ATTACHING	(-3)
@@ -610,16 +611,22 @@ static void xmem_revoke_parked(struct xmem_obj *obj)
 /*
  * @obj's outstanding attachments, as its users count them: each hold
  * stands for as many as it counts, not one.  A snapshot: the owners of
- * holds count without the lock.
+ * holds count without the lock.  With @dp, each hold that counts is
+ * reported (xmem_detach_holder) as well: @dp's xmdetach() is refused.
  */
-static long xmem_attachments(struct xmem_obj *obj)
+static long xmem_attachments(struct xmem_obj *obj, struct xmem *dp)
 {
-	long n = obj->lw_count;
+	long n = obj->lw_count, count;
 	struct xmem_hold *hold;
 
 	lockdep_assert_held(&obj->lock);
-	list_for_each_entry(hold, &obj->holds, node)
-		n += max(atomic_long_read(&hold->count), 0L) - 1;
+	list_for_each_entry(hold, &obj->holds, node) {
+		count = max(atomic_long_read(&hold->count), 0L);
+		if (dp && count)
+			trace_xmem_detach_holder(dp, hold->tgid, hold->pid,
+						 count);
+		n += count - 1;
+	}
 	return n;
 }
 
@@ -662,7 +669,7 @@ static int xmem_claim(struct xmem *dp, struct xmem_obj **objp,
 		if (!obj->lw_count)
 			obj->state = XMEM_OBJ_LIVE;	/* all gone after all */
 	}
-	busy = xmem_attachments(obj);
+	busy = xmem_attachments(obj, dp);
 	if (!obj->lw_count) {
 		obj->state = XMEM_OBJ_DETACHED;
 		*objp = obj;
@@ -1126,6 +1133,8 @@ EXPORT_SYMBOL_IF_KUNIT(xmem_lw_put);
 void xmem_hold_adopt(struct xmem_hold *hold, struct xmem_obj *obj)
 {
 	hold->obj = obj;
+	hold->tgid = current->tgid;
+	hold->pid = current->pid;
 	atomic_long_set(&hold->count, 1);
 	spin_lock(&obj->lock);
 	list_add(&hold->node, &obj->holds);
@@ -1206,7 +1215,7 @@ long xmem_lw_count(struct xmem *dp)
 	if (obj) {
 		spin_lock(&obj->lock);
 		if (obj->state != XMEM_OBJ_DETACHED)
-			ret = xmem_attachments(obj);
+			ret = xmem_attachments(obj, NULL);
 		spin_unlock(&obj->lock);
 	}
 	rcu_read_unlock();

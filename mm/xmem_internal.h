@@ -135,6 +135,8 @@ static inline void xmem_flush_init(struct xmem_flush *flush,
  * @obj: the object, with a reference until xmem_hold_free().
  * @count: attachments counted through the hold; 0 while it is parked;
  *	%XMEM_HOLD_REVOKED once xmdetach() or its owner revoked it.
+ * @tgid: the owner's process, for the xmem_detach_holder event
+ * @pid: the owner thread
  *
  * For a user that attaches and detaches the same descriptors over and over
  * (a thread's lightweight window): the hold counts as one attachment in
@@ -154,6 +156,8 @@ struct xmem_hold {
 	struct list_head node;
 	struct xmem_obj *obj;
 	atomic_long_t count;
+	pid_t tgid;
+	pid_t pid;
 };
 
 void xmem_hold_adopt(struct xmem_hold *hold, struct xmem_obj *obj);

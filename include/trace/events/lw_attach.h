@@ -14,6 +14,7 @@
 #if !defined(_TRACE_LW_ATTACH_H) || defined(TRACE_HEADER_MULTI_READ)
 #define _TRACE_LW_ATTACH_H
 
+#include <linux/jiffies.h>
 #include <linux/sched.h>
 #include <linux/tracepoint.h>
 
@@ -35,6 +36,7 @@ enum lw_misuse_kind {
 	LW_MISUSE_FAULT,		/* access to an unattached window page */
 	LW_MISUSE_RDONLY_WRITE,		/* write to a read-only attachment */
 	LW_MISUSE_WINDOW_DAMAGED,	/* the window VMA is gone or changed */
+	LW_MISUSE_WINDOW_FULL,		/* attach refused: no room in the window */
 };
 
 /* Why a window was flushed on every CPU of its mm. */
@@ -53,6 +55,7 @@ TRACE_DEFINE_ENUM(LW_MISUSE_EXIT_LEAK);
 TRACE_DEFINE_ENUM(LW_MISUSE_FAULT);
 TRACE_DEFINE_ENUM(LW_MISUSE_RDONLY_WRITE);
 TRACE_DEFINE_ENUM(LW_MISUSE_WINDOW_DAMAGED);
+TRACE_DEFINE_ENUM(LW_MISUSE_WINDOW_FULL);
 TRACE_DEFINE_ENUM(LW_FLUSH_WRAP);
 TRACE_DEFINE_ENUM(LW_FLUSH_XMDETACH);
 TRACE_DEFINE_ENUM(LW_FLUSH_EXIT);
@@ -66,7 +69,8 @@ TRACE_DEFINE_ENUM(LW_FLUSH_EXIT);
 		{ LW_MISUSE_EXIT_LEAK, "exit_leak" },			\
 		{ LW_MISUSE_FAULT, "fault" },				\
 		{ LW_MISUSE_RDONLY_WRITE, "rdonly_write" },		\
-		{ LW_MISUSE_WINDOW_DAMAGED, "window_damaged" })
+		{ LW_MISUSE_WINDOW_DAMAGED, "window_damaged" },	\
+		{ LW_MISUSE_WINDOW_FULL, "window_full" })
 
 #define show_lw_flush(r)					\
 	__print_symbolic(r,					\
@@ -143,7 +147,9 @@ DEFINE_EVENT(lw_call, lw_detach,
  * and @owner_pid the thread whose window holds @addr, 0 if none; @count the
  * attachments left at exit for %LW_MISUSE_EXIT_LEAK, else 1; @err what the
  * refused call returns (-ENOMEM from a thread without a window, -EINVAL,
- * -EIO), 0 when no call is refused (a fault, an exit).
+ * -EIO), 0 when no call is refused (a fault, an exit).  For
+ * %LW_MISUSE_WINDOW_FULL, @length is the refused attach's, @addr 0 and
+ * @count the pages the thread had attached.
  */
 TRACE_EVENT(lw_misuse,
 	    TP_PROTO(enum lw_misuse_kind kind, const void *dp,
@@ -175,6 +181,41 @@ TRACE_EVENT(lw_misuse,
 		      __entry->addr, __entry->length, __entry->tgid,
 		      __entry->pid, __entry->owner_tgid, __entry->owner_pid,
 		      __entry->count, __entry->err)
+);
+
+/*
+ * lw_misuse_att: an attachment of the current thread that a misuse event
+ * of @kind concerns, as the kernel holds it: @dp, @offset and @length as
+ * attached, @addr where, @since the jiffies of the attach.  Comes before
+ * the lw_misuse event of a detach with the wrong descriptor or length (the
+ * attachment at the address), and once for each attachment left at exit,
+ * between the exit_leak lw_misuse and lw_window_destroy: so that tools
+ * name them without following every attach and detach.
+ */
+TRACE_EVENT(lw_misuse_att,
+	    TP_PROTO(enum lw_misuse_kind kind, const void *dp, size_t offset,
+		     size_t length, unsigned long addr, unsigned long since),
+	    TP_ARGS(kind, dp, offset, length, addr, since),
+	    TP_STRUCT__entry(__field(int, kind)
+			     __field(const void *, dp)
+			     __field(size_t, offset)
+			     __field(size_t, length)
+			     __field(unsigned long, addr)
+			     __field(unsigned int, age_ms)
+			     __field(pid_t, tgid)
+			     __field(pid_t, pid)),
+	    TP_fast_assign(__entry->kind = kind;
+			   __entry->dp = dp;
+			   __entry->offset = offset;
+			   __entry->length = length;
+			   __entry->addr = addr;
+			   __entry->age_ms = jiffies_to_msecs(jiffies - since);
+			   __entry->tgid = current->tgid;
+			   __entry->pid = current->pid;),
+	    TP_printk("kind=%s dp=%p offset=%zu length=%zu addr=0x%lx age_ms=%u tgid=%d pid=%d",
+		      show_lw_misuse(__entry->kind), __entry->dp,
+		      __entry->offset, __entry->length, __entry->addr,
+		      __entry->age_ms, __entry->tgid, __entry->pid)
 );
 
 DECLARE_EVENT_CLASS(lw_window_class,

@@ -2,8 +2,9 @@
 /*
  * Cross-memory descriptor events: one per xmattach(), xmdetach(), xmemin()
  * and xmemout() call with its result, and one for each xmdetach() refused
- * because lightweight attachments are outstanding.  Fields are raw pointers
- * and ids so that BPF tools (tools/lw-trace) can correlate them.
+ * because lightweight attachments are outstanding, after one for each
+ * thread whose attachments count.  Fields are raw pointers and ids so that
+ * BPF tools (tools/lw-trace) can correlate them.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM xmem
@@ -91,6 +92,28 @@ TRACE_EVENT(xmem_copy,
 		      __entry->dp, __entry->out ? "xmemout" : "xmemin",
 		      __entry->addr, __entry->len, __entry->tgid, __entry->pid,
 		      __entry->err)
+);
+
+/*
+ * xmem_detach_holder: a thread whose attachments keep @dp attached, one
+ * event for each, just before the xmem_detach_refused event: thread @pid
+ * of @tgid has @count lightweight attachments of @dp.  Attachments that no
+ * thread's hold counts (/dev/xmem mappings) are in xmem_detach_refused's
+ * @lw_count only.
+ */
+TRACE_EVENT(xmem_detach_holder,
+	    TP_PROTO(const void *dp, pid_t tgid, pid_t pid, long count),
+	    TP_ARGS(dp, tgid, pid, count),
+	    TP_STRUCT__entry(__field(const void *, dp)
+			     __field(pid_t, tgid)
+			     __field(pid_t, pid)
+			     __field(long, count)),
+	    TP_fast_assign(__entry->dp = dp;
+			   __entry->tgid = tgid;
+			   __entry->pid = pid;
+			   __entry->count = count;),
+	    TP_printk("dp=%p holder=%d/%d count=%ld", __entry->dp,
+		      __entry->tgid, __entry->pid, __entry->count)
 );
 
 /*
