@@ -88,14 +88,30 @@ def matches(ev, exp):
     return all(ev.get(k) == v for k, v in exp.items())
 
 
-def check_lists(ev, tracked=True):
+def check_lists(ev, tracked=True, lw_tracked=True):
     """The lists of an event are complete; None or why not.  Without
-    --ldata-track (@tracked false) an ldata_destroy_live lists nothing."""
+    --ldata-track (@tracked false) an ldata_destroy_live lists nothing;
+    without --lw-track (@lw_tracked false) an xmdetach_live lists the
+    threads that hold the descriptor, with their counts, and a detach with
+    the wrong descriptor or length names the attachment from the kernel."""
     kind = ev.get("kind")
-    if kind == "xmdetach_live":
+    if kind == "xmdetach_live" and not lw_tracked:
+        held = ev.get("holders", [])
+        if "attachments" in ev or not held:
+            return f"no holders listed without --lw-track: {sorted(ev)}"
+        if sum(h.get("attachments", 0) for h in held) != ev.get("attachments_live"):
+            return f"holders count {held}, {ev.get('attachments_live')} live"
+    elif kind == "xmdetach_live":
         atts = ev.get("attachments", [])
         if len(atts) != ev.get("attachments_live"):
             return f"{len(atts)} attachments listed, {ev.get('attachments_live')} live"
+    if kind in ("detach_wrong_dp", "detach_wrong_length"):
+        if not ev.get("attached_length") or "attached_dp" not in ev:
+            return "the attachment at the address is not named"
+        if kind == "detach_wrong_length" and ev.get("attached_length") == ev.get("length"):
+            return "the attachment's length is the call's"
+        if kind == "detach_wrong_dp" and ev.get("attached_dp") == ev.get("dp"):
+            return "the attachment's descriptor is the call's"
     if kind == "exit_leak":
         atts = ev.get("attachments", [])
         if len(atts) != ev.get("count"):
@@ -112,22 +128,23 @@ def check_lists(ev, tracked=True):
     return None
 
 
-def check_stacks(ev):
+def check_stacks(ev, lw_tracked=True):
     """With --stacks: the kernel stack, the user stack (symbolized while
-    the process lives) and, for a cross-thread detach, the attach's."""
+    the process lives) and, for a cross-thread detach with --lw-track, the
+    attach's."""
     if not ev.get("kstack"):
         return "no kernel stack"
     # Both are reported while the task tears its memory down: no user
     # stack is left to walk.
     if not ev.get("ustack") and ev.get("kind") not in ("exit_leak", "xmem_owner_exit"):
         return "no user stack"
-    if ev.get("kind") == "cross_thread" and not ev.get("attach_kstack"):
+    if ev.get("kind") == "cross_thread" and lw_tracked and not ev.get("attach_kstack"):
         return "no stack of the attach"
     return None
 
 
 def check_run(run, res, stacks=False, want_rc=0, allow_err=False, filtered=False,
-              tracked=False):
+              tracked=False, lw_tracked=False):
     objs = run.json()
     events = [o for o in objs if o.get("type") == "misuse"]
     used = [False] * len(events)
@@ -163,11 +180,11 @@ def check_run(run, res, stacks=False, want_rc=0, allow_err=False, filtered=False
                 continue
             i = hit[0]
             used[i] = True
-            lw = check_lists(events[i], tracked)
+            lw = check_lists(events[i], tracked, lw_tracked)
             if lw:
                 why.append(f"{exp['kind']}: {lw}")
             if stacks:
-                sw = check_stacks(events[i])
+                sw = check_stacks(events[i], lw_tracked)
                 if sw:
                     why.append(f"{exp['kind']}: {sw}")
         for i, ev in enumerate(events):
@@ -180,14 +197,15 @@ def check_run(run, res, stacks=False, want_rc=0, allow_err=False, filtered=False
 
 def check(lines, res):
     runs, extra = parse(lines)
-    for name in ("main", "ldata", "rawtp", "filter", "human", "latency", "failbad",
+    for name in ("main", "lw", "ldata", "rawtp", "filter", "human", "latency", "failbad",
                  "failclean", "duration", "periodic"):
         if name not in runs or runs[name].rc is None:
             res(False, f"lw_trace.{name}: the run never ended")
             runs.pop(name, None)
 
     if "main" in runs:
-        events, used, _ = check_run(runs["main"], res, stacks=True, tracked=True)
+        events, used, _ = check_run(runs["main"], res, stacks=True, tracked=True,
+                                    lw_tracked=True)
         stray = [ev for i, ev in enumerate(events) if not used[i]]
         res(not stray, "lw_trace.main: no report outside the scenarios",
             "; ".join(json.dumps(e)[:200] for e in stray[:3]))
@@ -200,11 +218,35 @@ def check(lines, res):
              "xmem_unmap_unattached", "xmem_owner_exit"} <= kinds,
             "lw_trace.main: every kind of misuse was caught", f"seen {sorted(kinds)}")
         start = [o for o in runs["main"].json() if o.get("type") == "start"]
-        res(bool(start) and start[0].get("ldata_track") is True,
-            "lw_trace.main: --ldata-track is on in the start record")
+        res(bool(start) and start[0].get("ldata_track") is True
+            and start[0].get("lw_track") is True,
+            "lw_trace.main: --lw-track and --ldata-track are on in the start record")
         faults = [ev for ev in events if ev.get("kind") == "fault"]
         res(bool(faults) and all("detached" in ev for ev in faults),
             "lw_trace.main: a fault names the range detached before it")
+
+    if "lw" in runs:
+        run = runs["lw"]
+        events, _, end = check_run(run, res, stacks=True)
+        kinds = {ev.get("kind") for ev in events}
+        want = {"cross_thread", "xmdetach_live", "detach_unattached", "detach_wrong_dp",
+                "detach_wrong_length", "exit_leak", "window_full", "pool_init_exists",
+                "pool_init_invalid", "fault", "rdonly_write", "xmem_touch_gone",
+                "xmem_touch_revoked", "xmem_unmap_unattached", "xmem_owner_exit"}
+        res(want <= kinds, "lw_trace.lw: without --lw-track every kind of lw misuse "
+            "is still caught", f"seen {sorted(kinds)}")
+        leaks = [ev for ev in events if ev.get("kind") == "exit_leak"]
+        res(bool(leaks) and all(a.get("age_ns") is not None and a.get("length")
+                                for ev in leaks for a in ev.get("attachments", [])),
+            "lw_trace.lw: the kernel names each attachment left at exit, with its age",
+            json.dumps(leaks[:1])[:300])
+        start = [o for o in run.json() if o.get("type") == "start"]
+        procs = [p for p in end.get("processes", []) if p.get("comm") == "lw-misuse"]
+        res(bool(start) and start[0].get("lw_track") is False
+            and "live_attachments" not in end
+            and procs and all("attach" not in p and "detach" not in p for p in procs),
+            "lw_trace.lw: no per-call lw counts without --lw-track or -L",
+            f"start {start[:1]}, end keys {sorted(end)}, processes {json.dumps(procs)[:300]}")
 
     if "ldata" in runs:
         run = runs["ldata"]

@@ -7,9 +7,8 @@
 # the producer writes the next ones.  Then two processes share through
 # the XPMEM interface (tools/xpmem/xpmem-share: xpmem_make, xpmem_get,
 # xpmem_attach, 200 rounds of 512 KiB each way, data verified).  lw-trace,
-# with --ldata-track so that a report names who allocated or first freed
-# an element,
-# watches all along; then a
+# with --lw-track and --ldata-track so that a report names the attachments
+# and who allocated or first freed an element, watches all along; then a
 # deliberately misbehaving program (lw-misuse, ldata-misuse: tools/lw-trace/
 # tests) commits misuses that lw-trace must report, and its report ends the
 # demo.
@@ -17,7 +16,7 @@
 echo "== lw-mm demo: $(uname -r), $(nproc) CPUs on $(ls -d /sys/devices/system/node/node[0-9]* | wc -l) NUMA nodes"
 echo "== $(ls -l /dev/xmem | awk '{print $1, $5, $6, $NF}')"
 echo "== pinned pages before: $(pins)"
-lwtrace_start /tmp/lw-trace.out /tmp/lw-trace.err -L --ldata-track
+lwtrace_start /tmp/lw-trace.out /tmp/lw-trace.err -L --lw-track --ldata-track
 tracer=$LWT_PID
 echo "== lw-trace $(head -1 /tmp/lw-trace.out)"
 xmem-producer -n 2000 -k 8 -S 64 &

@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # lw-trace's overhead, run in the guest by `make bench-lwtrace` (harness/
 # e2e.sh lwbench) on the production bench kernel: the same tight loops
-# without lw-trace, with lw-trace as an operator runs it, with
-# --ldata-track (the ldata loop: a BPF program per alloc and free) and
-# with --stacks -L (a stack per attach, latency histograms; with
-# --ldata-track for the ldata loop), alternated over ROUNDS rounds so that
-# drift hits every arm alike.
+# without lw-trace, with lw-trace as an operator runs it (no BPF program
+# per call), tracking every call (--lw-track for the xmem loop,
+# --ldata-track for the ldata loop: a BPF program per call) and with
+# --stacks -L and the tracking (a stack per call, latency histograms),
+# alternated over ROUNDS rounds so that drift hits every arm alike.
 #
 #   xmem   XMEM_IOC_ATTACH + XMEM_IOC_DETACH of one page (xmem_bench -x 1)
 #   ldata  ldata_alloc + ldata_free in the kernel (ldata-misuse loop,
@@ -91,13 +91,11 @@ for r in $(seq "$ROUNDS"); do
 		step "$at, lw-trace starting" trace_start || exit 1
 		step "$at, under lw-trace" measure traced
 		step "$at, lw-trace stopping" trace_stop || exit 1
-		track=
-		if [ $loop = ldata ]; then
-			track=--ldata-track
-			step "$at, lw-trace $track starting" trace_start $track || exit 1
-			step "$at, under lw-trace $track" measure track
-			step "$at, lw-trace $track stopping" trace_stop || exit 1
-		fi
+		track=--lw-track
+		[ $loop = ldata ] && track=--ldata-track
+		step "$at, lw-trace $track starting" trace_start $track || exit 1
+		step "$at, under lw-trace $track" measure track
+		step "$at, lw-trace $track stopping" trace_stop || exit 1
 		step "$at, lw-trace --stacks -L starting" trace_start --stacks -L $track || exit 1
 		step "$at, under lw-trace --stacks -L" measure full
 		step "$at, lw-trace --stacks -L stopping" trace_stop || exit 1
@@ -124,23 +122,20 @@ awk -v rounds="$ROUNDS" '
 	{ r = ++seen[$1, $2]; t[$1, $2, r] = $3 }
 	END {
 		printf "lwtrace_bench: %d rounds; ns per operation and ratio = traced / untraced of the same round: medians of the rounds (ratio: lowest-highest)\n", rounds
-		printf "lwtrace_bench: %-28s %9s %9s %17s %13s %17s %11s %17s\n", "loop", "untraced", "lw-trace", "ratio", "--ldata-track", "ratio", "--stacks -L", "ratio"
+		printf "lwtrace_bench: %-28s %9s %9s %17s %13s %17s %11s %17s\n", "loop", "untraced", "lw-trace", "ratio", "--*-track", "ratio", "--stacks -L", "ratio"
 		n = split("xmem ldata", loops, " ")
 		for (i = 1; i <= n; i++) {
 			l = loops[i]
 			for (r = 1; r <= rounds; r++) {
 				b[r] = t[l, "base", r]; tr[r] = t[l, "traced", r]; f[r] = t[l, "full", r]
 				rt[r] = tr[r] / b[r]; rf[r] = f[r] / b[r]
-				if (l == "ldata") { k[r] = t[l, "track", r]; rk[r] = k[r] / b[r] }
+				k[r] = t[l, "track", r]; rk[r] = k[r] / b[r]
 			}
 			mb = median(b, rounds); mt = median(tr, rounds); mf = median(f, rounds)
 			mrt = median(rt, rounds); lt = lo; ht = hi
 			mrf = median(rf, rounds); lf = lo; hf = hi
-			if (l == "ldata") {
-				mk = median(k, rounds); mrk = median(rk, rounds); lk = lo; hk = hi
-				track = sprintf("%13.1f %5.2f (%4.2f-%4.2f)", mk, mrk, lk, hk)
-			} else
-				track = sprintf("%13s %17s", "-", "-")
+			mk = median(k, rounds); mrk = median(rk, rounds); lk = lo; hk = hi
+			track = sprintf("%13.1f %5.2f (%4.2f-%4.2f)", mk, mrk, lk, hk)
 			name = l == "xmem" ? "xmem attach+detach, 1 page" : "ldata alloc+free"
 			printf "lwtrace_bench: %-28s %9.1f %9.1f %5.2f (%4.2f-%4.2f) %s %11.1f %5.2f (%4.2f-%4.2f)\n", name, mb, mt, mrt, lt, ht, track, mf, mrf, lf, hf
 			limit[i] = l == "xmem" ? 1.20 : 2.0

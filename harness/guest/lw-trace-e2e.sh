@@ -54,8 +54,8 @@ scenario() {	# scenario RUN PROG NAME
 	echo "### SCENARIO-END $1 $2 $3 pid=$p rc=$?"
 }
 
-# 1. Every misuse, with stacks, tp_btf, and every ldata call followed.
-start_trace main -j --stacks --ldata-track
+# 1. Every misuse, with stacks, tp_btf, and every lw and ldata call followed.
+start_trace main -j --stacks --lw-track --ldata-track
 for s in $(lw-misuse -l); do
 	scenario main lw-misuse "$s"
 done
@@ -63,6 +63,14 @@ for s in $(ldata-misuse -l); do
 	scenario main ldata-misuse "$s"
 done
 stop_trace main
+
+# 1a. Without --lw-track: every lw misuse still, the attachments named by
+# the kernel.
+start_trace lw -j --stacks
+for s in $(lw-misuse -l); do
+	scenario lw lw-misuse "$s"
+done
+stop_trace lw
 
 # 1b. Without --ldata-track: every ldata misuse still, from the kernel.
 start_trace ldata -j --stacks

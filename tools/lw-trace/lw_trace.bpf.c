@@ -20,6 +20,7 @@ const volatile __u32 targ_pid;		/* report only this process ... */
 const volatile __u32 targ_tid;		/* ... or thread; 0: all */
 const volatile bool want_stacks;	/* --stacks */
 const volatile bool want_latency;	/* --latency */
+const volatile bool lw_track;		/* --lw-track: every attach and detach */
 const volatile bool task_btf = true;	/* kernel BTF: syscall numbers */
 
 __u64 lost;		/* ring buffer full: events dropped */
@@ -41,6 +42,26 @@ struct {
 	__type(key, __u32);
 	__type(value, struct lwt_items);
 } scratch SEC(".maps");
+
+/*
+ * Without --lw-track: what the kernel's lw_misuse_att and
+ * xmem_detach_holder events said, by thread, until the report they belong
+ * to takes it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct lwt_pending);
+} pending SEC(".maps");
+
+/* An empty struct lwt_pending, to insert from (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lwt_pending);
+} pending_zero SEC(".maps");
 
 /* Attachment records: in slots (see struct lwt_slot), else here. */
 struct {
@@ -217,6 +238,7 @@ event_new(void *ctx, __u32 rec, __u32 kind, __u32 source, __u32 opid,
 	__builtin_memset(e, 0, offsetof(struct lwt_event, kips));
 	e->nr_items = 0;
 	e->more_items = 0;
+	e->holders = 0;
 	e->ts = bpf_ktime_get_ns();
 	e->jiffies = bpf_jiffies64();
 	e->rec = rec;
@@ -275,6 +297,7 @@ static __always_inline long collect_one(struct lwt_att_key *key,
 	it->item[n].ts = att->ts;
 	it->item[n].pid = att->pid;
 	it->item[n].tid = att->tid;
+	it->item[n].count = 1;
 	c->nr = n + 1;
 	return 0;
 }
@@ -310,6 +333,79 @@ static __always_inline void list_atts(struct lwt_event *e, __u64 dp,
 	__builtin_memcpy(e->items, it->item, sizeof(e->items));
 	e->nr_items = c.nr < LWT_MAX_ITEMS ? c.nr : LWT_MAX_ITEMS;
 	e->more_items = c.more;
+}
+
+/*
+ * The current thread's pending items for a report of @kind (of @dp for
+ * holders), made or started over if they were for another report, or if
+ * @fresh; NULL if the map is full.
+ */
+static __noinline struct lwt_pending *pending_of(__u32 kind, __u64 dp,
+						 bool fresh)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	struct lwt_pending *p, *z;
+
+	p = bpf_map_lookup_elem(&pending, &tid);
+	if (!p) {
+		z = bpf_map_lookup_elem(&pending_zero, &zero);
+		if (!z)
+			return NULL;
+		bpf_map_update_elem(&pending, &tid, z, BPF_NOEXIST);
+		p = bpf_map_lookup_elem(&pending, &tid);
+		if (!p)
+			return NULL;
+		fresh = true;
+	}
+	if (fresh || p->kind != kind || p->dp != dp) {
+		p->kind = kind;
+		p->dp = dp;
+		p->nr = 0;
+		p->more = 0;
+	}
+	return p;
+}
+
+/* @it, one more item for the current thread's next report of @kind. */
+static __noinline void pending_add(__u32 kind, __u64 key, bool fresh,
+				   const struct lwt_item *it)
+{
+	struct lwt_pending *p = pending_of(kind, key, fresh);
+	__u32 n;
+
+	if (!p || !it)
+		return;
+	n = p->nr;
+	if (n >= LWT_MAX_ITEMS) {
+		p->more++;
+		return;
+	}
+	p->item[n & (LWT_MAX_ITEMS - 1)] = *it;
+	p->nr = n + 1;
+}
+
+/*
+ * Move thread @tid's pending items for a report of @kind (of @dp) into
+ * @e, and forget them; false if it has none for that report.  With @e
+ * NULL (the report is filtered out, or the ring buffer full), only forget
+ * them.
+ */
+static __noinline bool pending_take(struct lwt_event *e, __u32 tid,
+				    __u32 kind, __u64 dp)
+{
+	struct lwt_pending *p = bpf_map_lookup_elem(&pending, &tid);
+	bool ok;
+
+	if (!p)
+		return false;
+	ok = e && p->kind == kind && p->dp == dp;
+	if (ok) {
+		__builtin_memcpy(e->items, p->item, sizeof(e->items));
+		e->nr_items = p->nr < LWT_MAX_ITEMS ? p->nr : LWT_MAX_ITEMS;
+		e->more_items = p->more;
+	}
+	bpf_map_delete_elem(&pending, &tid);
+	return ok;
 }
 
 static __always_inline __u32 log2_slot(__u64 v)
@@ -442,45 +538,32 @@ static __always_inline int on_lw_attach(void *ctx, const void *dp,
 	__u32 pid = id >> 32, tid = (__u32)id;
 	struct lwt_att_key key;
 	struct lwt_counts *c;
-	struct lwt_event *e;
 	struct lwt_att *a;
 
 	latency_end(LWT_OP_ATTACH, pid, tid);
 	c = counts_of(pid, tid);
 	if (c)
 		count_call(&c->attach, &c->attach_err, err);
-	if (!err) {
-		key.tgid = pid;
-		key.addr = addr;
-		a = att_new(&key);
-		if (!a) {
-			__sync_fetch_and_add(&untracked, 1);
-			return 0;
-		}
-		/* Only this thread attaches and detaches at this address. */
-		a->dp = (__u64)dp;
-		a->offset = offset;
-		a->length = length;
-		a->ts = track_now();
-		a->pid = pid;
-		a->tid = tid;
-		a->end_tid = 0;
-		a->end_ts = 0;
-		stack_ids(ctx, &a->kstack, &a->ustack);
-		a->live = 1;
+	if (err || !lw_track)
+		return 0;
+	key.tgid = pid;
+	key.addr = addr;
+	a = att_new(&key);
+	if (!a) {
+		__sync_fetch_and_add(&untracked, 1);
 		return 0;
 	}
-	if (err != -ENOMEM)
-		return 0;
-	e = event_new(ctx, LWT_REC_MISUSE, LWT_WINDOW_FULL, LWT_SRC_KERNEL,
-		      0, 0, false);
-	if (!e)
-		return 0;
-	e->err = err;
-	e->dp = (__u64)dp;
-	e->offset = offset;
-	e->length = length;
-	bpf_ringbuf_submit(e, 0);
+	/* Only this thread attaches and detaches at this address. */
+	a->dp = (__u64)dp;
+	a->offset = offset;
+	a->length = length;
+	a->ts = track_now();
+	a->pid = pid;
+	a->tid = tid;
+	a->end_tid = 0;
+	a->end_ts = 0;
+	stack_ids(ctx, &a->kstack, &a->ustack);
+	a->live = 1;
 	return 0;
 }
 
@@ -498,7 +581,7 @@ static __always_inline int on_lw_detach(void *ctx, const void *dp,
 	c = counts_of(pid, tid);
 	if (c)
 		count_call(&c->detach, &c->detach_err, err);
-	if (err)
+	if (err || !lw_track)
 		return 0;
 	key.tgid = pid;
 	key.addr = addr;
@@ -514,10 +597,12 @@ static __always_inline int on_lw_detach(void *ctx, const void *dp,
 
 /*
  * A detach the kernel refused and classified (@kind, the tool's), returning
- * @err: the tool's map adds the attachment at @addr, if it holds a live
- * one: its owner, descriptor, length and offset, when and where it was
- * attached.  Else the owner is the kernel's, the thread whose window holds
- * @addr.
+ * @err, and the attachment at @addr: with --lw-track, the tool's map's, if
+ * it holds a live one: its owner, descriptor, length and offset, when and
+ * where it was attached.  Without, what the kernel's lw_misuse_att said of
+ * the caller's own attachment there (a detach with the wrong descriptor or
+ * length), stacks aside.  Else the owner is the kernel's, the thread whose
+ * window holds @addr.
  */
 static __always_inline int on_bad_detach(void *ctx, __u32 kind,
 					 const void *dp, unsigned long addr,
@@ -528,10 +613,13 @@ static __always_inline int on_bad_detach(void *ctx, __u32 kind,
 		.tgid = bpf_get_current_pid_tgid() >> 32,
 		.addr = addr,
 	};
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct lwt_att *att = NULL;
 	struct lwt_event *e;
-	struct lwt_att *att;
+	bool taken;
 
-	att = att_find(&key);
+	if (lw_track)
+		att = att_find(&key);
 	if (att && att->live != 1)
 		att = NULL;
 	if (att) {
@@ -539,8 +627,17 @@ static __always_inline int on_bad_detach(void *ctx, __u32 kind,
 		otid = att->tid;
 	}
 	e = event_new(ctx, LWT_REC_MISUSE, kind, LWT_SRC_KERNEL, opid, otid, false);
+	taken = !lw_track && pending_take(e, tid, kind, 0);
 	if (!e)
 		return 0;
+	if (taken && e->nr_items && e->items[0].addr == addr) {
+		e->att_dp = e->items[0].dp;
+		e->att_length = e->items[0].length;
+		e->offset = e->items[0].offset;
+		e->att_ts = e->items[0].ts;
+	}
+	e->nr_items = 0;
+	e->more_items = 0;
 	e->dp = (__u64)dp;
 	e->addr = addr;
 	e->length = length;
@@ -581,6 +678,8 @@ static __always_inline __u32 lw_kind(enum lw_misuse_kind kind)
 		return LWT_RDONLY_WRITE;
 	if (kind == LW_MISUSE(WINDOW_DAMAGED))
 		return LWT_WINDOW_DAMAGED;
+	if (kind == LW_MISUSE(WINDOW_FULL))
+		return LWT_WINDOW_FULL;
 	return 0;
 }
 
@@ -589,11 +688,15 @@ static __always_inline int on_lw_misuse(void *ctx, enum lw_misuse_kind kkind,
 					size_t length, pid_t owner_tgid,
 					pid_t owner_pid, long count, int err)
 {
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u32 kind = lw_kind(kkind);
 	struct lwt_event *e;
 
 	switch (kind) {
 	case 0:
+		/* An exit leak: its lw_misuse_att events come next. */
+		if (!lw_track && kkind == LW_MISUSE(EXIT_LEAK))
+			bpf_map_delete_elem(&pending, &tid);
 		return 0;
 	case LWT_CROSS_THREAD:
 	case LWT_DETACH_UNATTACHED:
@@ -630,6 +733,8 @@ static __always_inline int on_lw_window_destroy(void *ctx, const void *mm,
 	/* Without attachments left, a record only for the map's cleanup. */
 	e = event_new(ctx, LWT_REC_WINDOW_END, count > 0 ? LWT_EXIT_LEAK : 0,
 		      LWT_SRC_KERNEL, tgid, pid, true);
+	if (count > 0 && !lw_track)
+		pending_take(e, pid, LWT_EXIT_LEAK, 0);
 	if (!e)
 		return 0;
 	/* The exiting thread is current, but say so from the event. */
@@ -640,9 +745,36 @@ static __always_inline int on_lw_window_destroy(void *ctx, const void *mm,
 	e->length = len;
 	e->count = count;
 	e->via = cur_syscall();
-	if (count > 0)
+	if (count > 0 && lw_track)
 		list_atts(e, 0, tgid, pid);
 	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/*
+ * Without --lw-track: the kernel names an attachment of the current thread
+ * that a misuse of @kind concerns, before its report: each one left at
+ * exit, or the one a detach with the wrong descriptor or length found.
+ */
+static __always_inline int on_lw_misuse_att(enum lw_misuse_kind kkind,
+					    const void *dp, size_t offset,
+					    size_t length, unsigned long addr,
+					    unsigned long since)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	bool leak = kkind == LW_MISUSE(EXIT_LEAK);
+	struct lwt_item it = {
+		.dp = (__u64)dp,
+		.addr = addr,
+		.offset = offset,
+		.length = length,
+		.ts = since,
+		.count = 1,
+		.pid = id >> 32,
+		.tid = (__u32)id,
+	};
+
+	pending_add(leak ? LWT_EXIT_LEAK : lw_kind(kkind), 0, !leak, &it);
 	return 0;
 }
 
@@ -696,9 +828,12 @@ static __always_inline int on_xmem_detach_refused(void *ctx, const void *dp,
 						  pid_t owner_pid)
 {
 	struct lwt_event *e;
+	bool holders;
 
 	e = event_new(ctx, LWT_REC_MISUSE, LWT_XMDETACH_LIVE, LWT_SRC_KERNEL,
 		      owner_tgid, owner_pid, false);
+	holders = !lw_track && pending_take(e, (__u32)bpf_get_current_pid_tgid(),
+					    LWT_XMDETACH_LIVE, (__u64)dp);
 	if (!e)
 		return 0;
 	e->dp = (__u64)dp;
@@ -707,8 +842,28 @@ static __always_inline int on_xmem_detach_refused(void *ctx, const void *dp,
 	e->count = lw_count;
 	e->err = -EBUSY;
 	e->via = cur_syscall();
-	list_atts(e, (__u64)dp, 0, 0);
+	if (lw_track)
+		list_atts(e, (__u64)dp, 0, 0);
+	e->holders = holders;
 	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/*
+ * Without --lw-track: a thread whose attachments keep @dp attached, before
+ * the xmem_detach_refused event of the same call.
+ */
+static __always_inline int on_xmem_detach_holder(const void *dp, pid_t tgid,
+						 pid_t pid, long count)
+{
+	struct lwt_item it = {
+		.dp = (__u64)dp,
+		.count = count,
+		.pid = tgid,
+		.tid = pid,
+	};
+
+	pending_add(LWT_XMDETACH_LIVE, (__u64)dp, false, &it);
 	return 0;
 }
 
@@ -988,6 +1143,9 @@ LWT_TRACE_PROG(lw_misuse,
 	       on_lw_misuse(ctx, kind, dp, addr, length, owner_tgid, owner_pid, count, err),
 	       enum lw_misuse_kind kind, const void *dp, unsigned long addr, size_t length,
 	       pid_t owner_tgid, pid_t owner_pid, long count, int err)
+LWT_TRACE_PROG(lw_misuse_att, on_lw_misuse_att(kind, dp, offset, length, addr, since),
+	       enum lw_misuse_kind kind, const void *dp, size_t offset, size_t length,
+	       unsigned long addr, unsigned long since)
 LWT_TRACE_PROG(lw_window_destroy, on_lw_window_destroy(ctx, mm, start, len, tgid, pid, count),
 	       const void *mm, unsigned long start, unsigned long len, pid_t tgid, pid_t pid,
 	       long count)
@@ -1001,6 +1159,8 @@ LWT_TRACE_PROG(xmem_detach_refused,
 	       on_xmem_detach_refused(ctx, dp, addr, len, lw_count, owner_tgid, owner_pid),
 	       const void *dp, unsigned long addr, size_t len, long lw_count, pid_t owner_tgid,
 	       pid_t owner_pid)
+LWT_TRACE_PROG(xmem_detach_holder, on_xmem_detach_holder(dp, tgid, pid, count),
+	       const void *dp, pid_t tgid, pid_t pid, long count)
 LWT_TRACE_PROG(ldata_alloc, on_ldata_alloc(ctx, pool, elem, call_site),
 	       const void *pool, const void *elem, unsigned long call_site, int node,
 	       int caller_node)

@@ -78,6 +78,7 @@ static struct env {
 	bool fail_on_misuse;
 	bool raw_tp;
 	bool ldata_track;	/* every ldata_alloc()/ldata_free() */
+	bool lw_track;		/* every as_lw_att64()/as_lw_det64() */
 	const char *btf_path;
 	long duration;		/* seconds, 0: until interrupted */
 	long interval;		/* seconds between summaries, 0: at exit */
@@ -90,13 +91,15 @@ static const char doc[] =
 "Report misuse of lightweight attach, xmem descriptors and ldata pools.\n"
 "\n"
 "USAGE: lw-trace [-p PID] [-t TID] [-j] [--stacks] [-L] [-d SECONDS]\n"
-"                [--ldata-track] [--fail-on-misuse] [interval] [count]\n"
+"                [--lw-track] [--ldata-track] [--fail-on-misuse]\n"
+"                [interval] [count]\n"
 "\n"
 "EXAMPLES:\n"
 "    lw-trace                  # every misuse, one line each, until Ctrl-C\n"
 "    lw-trace -p 181 --stacks  # process 181, with kernel and user stacks\n"
 "    lw-trace -j -d 30         # 30 seconds of NDJSON (schema 1)\n"
 "    lw-trace -L 5 3           # attach/detach latency, three 5 s summaries\n"
+"    lw-trace --lw-track --stacks  # also where each attachment was made\n"
 "    lw-trace --ldata-track    # also who allocated or freed each element\n"
 "    lw-trace --fail-on-misuse -d 60   # for CI: status 1 on any misuse\n"
 "\n"
@@ -108,6 +111,7 @@ enum {
 	OPT_RAW_TP,
 	OPT_BTF,
 	OPT_LDATA_TRACK,
+	OPT_LW_TRACK,
 };
 
 static const struct argp_option opts[] = {
@@ -115,11 +119,14 @@ static const struct argp_option opts[] = {
 	{ "tid", 't', "TID", 0, "Only this thread", 0 },
 	{ "json", 'j', NULL, 0, "NDJSON output, one object per line (schema 1)", 0 },
 	{ "stacks", OPT_STACKS, NULL, 0,
-	  "Kernel and user stacks of each misuse and of the attach or alloc it involves",
+	  "Kernel and user stacks of each misuse, and of the attach (--lw-track) or alloc (--ldata-track) it involves",
 	  0 },
 	{ "latency", 'L', NULL, 0, "Histograms of attach and detach latency (log2 ns)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Trace for this long", 0 },
 	{ "fail-on-misuse", OPT_FAIL, NULL, 0, "Exit with status 1 if any misuse was seen", 0 },
+	{ "lw-track", OPT_LW_TRACK, NULL, 0,
+	  "Trace every lightweight attach and detach: where each attachment was made (--stacks), who detached a range a fault hits and when, the addresses of the attachments that keep a descriptor attached, per-process counts (costs a BPF program per call)",
+	  0 },
 	{ "ldata-track", OPT_LDATA_TRACK, NULL, 0,
 	  "Trace every ldata alloc and free: who allocated or first freed an element, the live elements of a pool destroyed with some, per-process counts (costs a BPF program per call)",
 	  0 },
@@ -176,6 +183,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_LDATA_TRACK:
 		env.ldata_track = true;
+		break;
+	case OPT_LW_TRACK:
+		env.lw_track = true;
 		break;
 	case OPT_BTF:
 		env.btf_path = arg;
@@ -357,10 +367,34 @@ static void forget_atts(__u64 tgid, __u32 tid, __u64 before)
 }
 
 /* The attachments a record lists (gathered by the BPF side). */
+/* The threads whose attachments keep a descriptor attached (holders). */
+static void print_holders(const struct lwt_event *e)
+{
+	__u32 i;
+
+	out_list_begin("holders", NULL);
+	for (i = 0; i < e->nr_items && i < LWT_MAX_ITEMS; i++) {
+		const struct lwt_item *it = &e->items[i];
+
+		out_obj_begin(NULL, "\n    holder");
+		out_uint("pid", OUT_KV, it->pid);
+		out_uint("tid", OUT_KV, it->tid);
+		out_uint("attachments", OUT_KV, it->count);
+		out_obj_end(NULL);
+	}
+	out_list_end(NULL);
+	if (e->more_items)
+		out_uint("holders_not_listed", OUT_KV, e->more_items);
+}
+
 static void print_items(const struct lwt_event *e)
 {
 	__u32 i;
 
+	if (e->holders) {
+		print_holders(e);
+		return;
+	}
 	out_list_begin("attachments", NULL);
 	for (i = 0; i < e->nr_items && i < LWT_MAX_ITEMS; i++) {
 		const struct lwt_item *it = &e->items[i];
@@ -519,7 +553,8 @@ static void print_exit_leak(const struct lwt_event *e)
 	out_str("via", OUT_KV, syscall_name(e->via));
 	print_stacks(e, "attach");
 	print_items(e);
-	forget_atts(e->pid, e->tid, e->jiffies);
+	if (env.lw_track)
+		forget_atts(e->pid, e->tid, e->jiffies);
 }
 
 /* ldata: the pool, the element, and who allocated (or freed) it. */
@@ -575,8 +610,8 @@ static void print_details(const struct lwt_event *e)
 		break;
 	case LWT_WINDOW_FULL:
 		out_hex("dp", OUT_KV, e->dp);
-		out_uint("offset", OUT_KV, e->offset);
 		out_uint("length", OUT_KV, e->length);
+		out_int("attached_pages", OUT_KV, e->count);
 		out_int("err", OUT_KV, e->err);
 		print_stacks(e, "attach");
 		break;
@@ -625,7 +660,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		 * The end of a window or pool without a misuse, or one that
 		 * -p/-t filter out: only forget what it ended.
 		 */
-		if (e->rec == LWT_REC_WINDOW_END)
+		if (e->rec == LWT_REC_WINDOW_END && env.lw_track)
 			forget_atts(e->pid, e->tid, e->jiffies);
 		else if (e->rec == LWT_REC_POOL_END ||
 			 e->kind == LWT_LDATA_DESTROY_LIVE)
@@ -711,6 +746,12 @@ static int add_hashed(const void *key, const void *val, void *arg)
 	return 0;
 }
 
+/* Whether lw_attach and lw_detach have programs: per-call counts. */
+static bool lw_calls_traced(void)
+{
+	return env.lw_track || env.latency;
+}
+
 static void print_counts(void)
 {
 	struct count_sums sums = {};
@@ -728,10 +769,15 @@ static void print_counts(void)
 		out_obj_begin(NULL, NULL);
 		out_uint("pid", "%-7s", c->pid);
 		out_str("comm", " %-16s", c->comm);
-		out_uint("attach", " %8s", c->attach);
-		out_uint("attach_err", " %8s", c->attach_err);
-		out_uint("detach", " %8s", c->detach);
-		out_uint("detach_err", " %8s", c->detach_err);
+		if (lw_calls_traced()) {
+			out_uint("attach", " %8s", c->attach);
+			out_uint("attach_err", " %8s", c->attach_err);
+			out_uint("detach", " %8s", c->detach);
+			out_uint("detach_err", " %8s", c->detach_err);
+		} else {
+			/* Not traced: not counted. */
+			out_human(" %8s %8s %8s %8s", "-", "-", "-", "-");
+		}
 		out_uint("xmattach", " %8s", c->xmattach);
 		out_uint("xmdetach", OUT_JSON_ONLY, c->xmdetach);
 		if (env.ldata_track) {
@@ -818,8 +864,9 @@ static void print_summary(bool final)
 	out_obj_end(NULL);
 	out_uint("lost", "; lost events %s", skel->bss->lost);
 	out_uint("untracked", "; untracked %s;", skel->bss->untracked);
-	out_int("live_attachments", " live attachments %s",
-		live_count(skel->maps.atts));
+	if (env.lw_track)
+		out_int("live_attachments", " live attachments %s",
+			live_count(skel->maps.atts));
 	if (env.ldata_track)
 		out_int("live_elements", ", ldata elements %s",
 			live_count(skel->maps.elems));
@@ -854,6 +901,7 @@ static void print_start(bool use_btf, const struct kparts *kp)
 	out_bool("latency", OUT_JSON_ONLY, env.latency);
 	out_bool("ldata", OUT_JSON_ONLY, kp->ldata);
 	out_bool("ldata_track", OUT_JSON_ONLY, env.ldata_track);
+	out_bool("lw_track", OUT_JSON_ONLY, env.lw_track);
 	out_bool("xmem_map", OUT_JSON_ONLY, kp->xmap);
 	out_human("%s... Ctrl-C to end.\n",
 		  env.latency ? ", attach/detach latency" : "");
@@ -926,6 +974,11 @@ static int check_kernel(const struct btf *vmlinux, struct kparts *kp)
 		out_err("this kernel's lw tracepoints are older than this lw-trace (no enum lw_misuse_kind in its BTF): build lw-trace from the kernel's tree");
 		return -ENOENT;
 	}
+	if (!kernel_has_tp(vmlinux, "lw", "lw_misuse_att") ||
+	    !kernel_has_tp(vmlinux, "xmem", "xmem_detach_holder")) {
+		out_err("this kernel's lw tracepoints are older than this lw-trace (no lw_misuse_att or xmem_detach_holder): build lw-trace from the kernel's tree");
+		return -ENOENT;
+	}
 	kp->ldata = kernel_has_tp(vmlinux, "ldata", "ldata_misuse");
 	if (!kp->ldata)
 		out_warn("no ldata tracepoints (CONFIG_LDATA): ldata checks off");
@@ -951,9 +1004,10 @@ static int open_skel(struct bpf_object_open_opts *opts, bool use_btf,
 	struct tp_progs tps[] = {
 #define TP(s, t) { #s, #t, NULL, NULL }
 		TP(lw, lw_attach), TP(lw, lw_detach), TP(lw, lw_misuse),
-		TP(lw, lw_window_destroy), TP(lw, lw_pool_init),
-		TP(xmem, xmem_attach), TP(xmem, xmem_detach),
-		TP(xmem, xmem_detach_refused), TP(ldata, ldata_alloc),
+		TP(lw, lw_misuse_att), TP(lw, lw_window_destroy),
+		TP(lw, lw_pool_init), TP(xmem, xmem_attach),
+		TP(xmem, xmem_detach), TP(xmem, xmem_detach_refused),
+		TP(xmem, xmem_detach_holder), TP(ldata, ldata_alloc),
 		TP(ldata, ldata_free), TP(ldata, ldata_alloc_fail),
 		TP(ldata, ldata_destroy), TP(ldata, ldata_misuse),
 		TP(xmem_map, xmem_map_misuse),
@@ -974,11 +1028,14 @@ static int open_skel(struct bpf_object_open_opts *opts, bool use_btf,
 	skel->rodata->targ_tid = env.tid;
 	skel->rodata->want_stacks = env.stacks;
 	skel->rodata->want_latency = env.latency;
+	skel->rodata->lw_track = env.lw_track;
 	skel->rodata->task_btf = !!vmlinux;
 	if (!env.stacks)
 		bpf_map__set_max_entries(skel->maps.stacks, 1);
 	if (!env.ldata_track)
 		bpf_map__set_max_entries(skel->maps.elems, 1);
+	if (!env.lw_track)
+		bpf_map__set_max_entries(skel->maps.atts, 1);
 	for (i = 0; i < ARRAY_SIZE(tps); i++) {
 		on = (kp->ldata || strcmp(tps[i].sys, "ldata")) &&
 		     (kp->xmap || strcmp(tps[i].sys, "xmem_map"));
@@ -989,6 +1046,18 @@ static int open_skel(struct bpf_object_open_opts *opts, bool use_btf,
 		if (!strcmp(tps[i].tp, "ldata_alloc") ||
 		    !strcmp(tps[i].tp, "ldata_free"))
 			on = on && env.ldata_track;
+		/*
+		 * Likewise the kernel reports every lw misuse and names the
+		 * attachments involved (lw_misuse_att, xmem_detach_holder);
+		 * following each attach and detach is for --lw-track's
+		 * details, and for -L's latency and per-process counts.
+		 */
+		if (!strcmp(tps[i].tp, "lw_attach") ||
+		    !strcmp(tps[i].tp, "lw_detach"))
+			on = on && lw_calls_traced();
+		if (!strcmp(tps[i].tp, "lw_misuse_att") ||
+		    !strcmp(tps[i].tp, "xmem_detach_holder"))
+			on = on && !env.lw_track;
 		snprintf(name, sizeof(name), "%s_btf", tps[i].tp);
 		tps[i].btf = bpf_object__find_program_by_name(skel->obj, name);
 		snprintf(name, sizeof(name), "%s_raw", tps[i].tp);

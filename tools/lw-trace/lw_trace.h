@@ -53,15 +53,34 @@ enum lwt_kind {
 
 #define LWT_MAX_ITEMS		16	/* attachments listed in a record */
 
-/* An attachment listed in a record (xmdetach_live, exit_leak). */
+/*
+ * An attachment listed in a record (xmdetach_live, exit_leak), or a thread
+ * whose attachments keep a descriptor attached (xmdetach_live without
+ * --lw-track: a holder, only dp, pid, tid and count).
+ */
 struct lwt_item {
 	__u64 dp;
 	__u64 addr;
 	__u64 offset;
 	__u64 length;
 	__u64 ts;		/* jiffies */
+	__u64 count;		/* attachments: 1, or a holder's */
 	__u32 pid;
 	__u32 tid;
+};
+
+/*
+ * What the kernel said of the attachments of a misuse before its report
+ * (lw_misuse_att, xmem_detach_holder), per thread until the report: its
+ * kind, the descriptor for holders, the items.
+ */
+struct lwt_pending {
+	__u32 kind;
+	__u32 nr;
+	__u32 more;
+	__u32 pad;
+	__u64 dp;
+	struct lwt_item item[LWT_MAX_ITEMS];
 };
 
 /* Ring buffer records */
@@ -104,6 +123,8 @@ struct lwt_event {
 	__u64 uips[LWT_MAX_STACK];
 	__u32 nr_items;		/* attachments listed, at most LWT_MAX_ITEMS */
 	__u32 more_items;	/* ... and how many more there were */
+	__u32 holders;		/* the items are holders, not attachments */
+	__u32 pad;
 	struct lwt_item items[LWT_MAX_ITEMS];
 };
 

@@ -289,7 +289,9 @@ static void window_full(void)
 
 		CHECK(xmem_attach(fd, 4 * PAGE, PAGE, 0, &q), -ENOMEM);
 	}
-	expect_event("window_full", tid(), ",\"length\":%lu", PAGE);
+	/* The kernel says how full: the four pages attached. */
+	expect_event("window_full", tid(), ",\"length\":%lu,\"attached_pages\":4",
+		     PAGE);
 	CHECK(xmem_detach(fd, p, 4 * PAGE), 0);
 	close(fd);
 }
