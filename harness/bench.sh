@@ -141,7 +141,11 @@ lw)	head="kunit/lw_attach_bench.c";		run=(kunit_arm lw_attach_bench lw_bench) ;;
 user)	head="bench/xmem_bench.c $USER_BENCH_ARGS"; run=(guest_arm bench xmem_bench "$USER_BENCH_ARGS") ;;
 xpmem)	head="bench/xpmem_bench.c $XPMEM_BENCH_ARGS, $XPMEM_BENCH_REPS runs per library${XPMEM_SRC:+, XPMEM from $XPMEM_SRC}"
 	run=(xpmem_arm) ;;
-lwtrace) head="harness/guest/lw-trace-bench.sh"; run=(guest_arm lwbench lwtrace_bench "$USER_BENCH_ARGS") ;;
+lwtrace) head="harness/guest/lw-trace-bench.sh"
+	# Three loops, each under four lw-trace runs, seven rounds: about
+	# 20 minutes under TCG, past e2e's default limit.
+	export E2E_TIMEOUT=${E2E_TIMEOUT:-2400}
+	run=(guest_arm lwbench lwtrace_bench "$USER_BENCH_ARGS") ;;
 *)	echo "bench: unknown arm $arm (ldata, lw, user, xpmem, lwtrace)" >&2; exit 2 ;;
 esac
 table=$(mktemp)

@@ -69,7 +69,7 @@ def parse(lines):
             run = runs.setdefault(m.group(2), Run(m.group(2)))
             (run.out if m.group(1) == "OUT" else run.err).append(m.group(3))
             continue
-        m = re.match(r"^### (TARGET|NONROOT|SIGNALLED)(-OUT)? ?(\S*) ?(.*)$", line)
+        m = re.match(r"^### (TARGET|NONROOT|SIGNALLED|KLOOP)(-OUT|-PINS)? ?(\S*) ?(.*)$", line)
         if m:
             extra.setdefault(m.group(1), []).append(line)
             continue
@@ -198,7 +198,7 @@ def check_run(run, res, stacks=False, want_rc=0, allow_err=False, filtered=False
 def check(lines, res):
     runs, extra = parse(lines)
     for name in ("main", "lw", "ldata", "rawtp", "filter", "human", "latency", "failbad",
-                 "failclean", "duration", "periodic"):
+                 "failclean", "duration", "periodic", "kloop"):
         if name not in runs or runs[name].rc is None:
             res(False, f"lw_trace.{name}: the run never ended")
             runs.pop(name, None)
@@ -342,6 +342,23 @@ def check(lines, res):
             f"lw_trace.{name}: {want} interval summaries, then it ends by itself",
             f"{len(sums)} summaries, {len(ends)} end records, status {run.rc}, "
             f"{'stopped by SIGINT' if signalled else 'ended by itself'}")
+
+    if "kloop" in runs:
+        run = runs["kloop"]
+        _, _, end = check_run(run, res)
+        kl = " ".join(line for line in extra.get("KLOOP", []) if "-PINS" not in line)
+        pins = " ".join(line for line in extra.get("KLOOP", []) if "-PINS" in line)
+        m = re.search(r"before=(-?\d+) after=(-?\d+)", pins)
+        res("rc=0" in kl and "lw_loop: 1000 pairs in" in kl and bool(m)
+            and m.group(1) == m.group(2),
+            "lw_trace.kloop: the in-kernel loop runs after its driver refused every bad "
+            "argument, and leaves nothing pinned", f"{kl[:300]} {pins}")
+        procs = [p for p in end.get("processes", []) if p.get("comm") == "lw-misuse"]
+        a = sum(b["count"] for b in end.get("attach_ns", []))
+        res(len(procs) == 1 and procs[0].get("attach") == 1000 and procs[0].get("detach") == 1000
+            and procs[0].get("misuse") == 0 and a == 1000,
+            "lw_trace.kloop: lw-trace sees every pair the kernel runs itself",
+            f"{json.dumps(procs)[:300]}, attach_ns {a}")
 
     nr = extra.get("NONROOT", [])
     m = re.search(r"rc=(\d+)", nr[0]) if nr else None

@@ -128,7 +128,17 @@ scenario periodic lw-misuse clean
 await_end periodic
 stop_trace periodic
 
-# 8. Not root: a clear error, status 2.
+# 8. The kernel's own loop (lib/test_lw_attach.c) under --lw-track -L:
+# every pair is seen, the driver refuses bad arguments, nothing stays pinned.
+before=$(pins)
+start_trace kloop -j --lw-track -L
+out=$(lw-misuse loop 1000 2>&1)
+echo "### KLOOP rc=$? $out" | tr '\n' ' '
+echo
+stop_trace kloop
+echo "### KLOOP-PINS before=$before after=$(pins)"
+
+# 9. Not root: a clear error, status 2.
 su -s /bin/sh nobody -c "lw-trace -j" > "$W/nonroot.out" 2>&1
 echo "### NONROOT rc=$?"
 sed "s/^/### NONROOT-OUT /" "$W/nonroot.out"

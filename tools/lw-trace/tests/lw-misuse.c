@@ -4,6 +4,11 @@
  * cross-memory descriptors) on purpose, for lw-trace's end-to-end tests.
  *
  *   lw-misuse SCENARIO        (lw-misuse -l lists them)
+ *   lw-misuse loop N          N attach+detach pairs of one page in the
+ *                             kernel (lib/test_lw_attach.c), timed:
+ *                             "lw_loop: N pairs in T ns, X ns/pair", after
+ *                             checking that the driver refuses bad
+ *                             arguments
  *
  * For every misuse it commits, the program prints what lw-trace must
  * report, after the kernel has answered as expected:
@@ -17,6 +22,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -25,11 +31,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "../../xmem/libxmem.h"
+#include "../../../lib/test_lw_attach_uapi.h"
 
 #define KSFT_SKIP	4
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -591,6 +599,82 @@ static const struct {
 	{ "xmem_owner_exit", owner_exit },
 };
 
+#define LOOP_DEV	"/dev/test_lw_attach"
+
+/*
+ * The overhead benchmark: @n attach+detach pairs of a page of this
+ * process run by the kernel in this thread.  Exit status 4 without the
+ * driver (CONFIG_TEST_LW_ATTACH) or CAP_SYS_ADMIN.
+ */
+/* TEST_LW_ATTACH_LOOP of @cmd must fail with @want. */
+static void loop_refused(int fd, struct test_lw_attach_loop cmd, int want,
+			 const char *what)
+{
+	if (!ioctl(fd, TEST_LW_ATTACH_LOOP, &cmd) || errno != want) {
+		fprintf(stderr, "lw-misuse: loop: %s: %s, want %s\n", what,
+			strerror(errno), strerror(want));
+		exit(1);
+	}
+}
+
+static int kernel_loop(const char *arg)
+{
+	struct test_lw_attach_loop cmd = { .length = PAGE }, bad;
+	unsigned long long n;
+	char *end, *buf;
+	int fd;
+
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || !n ||
+	    n > TEST_LW_ATTACH_MAX_LOOP) {
+		fprintf(stderr, "lw-misuse: loop: N must be 1 to %llu\n",
+			(unsigned long long)TEST_LW_ATTACH_MAX_LOOP);
+		return 2;
+	}
+	fd = open(LOOP_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "lw-misuse: %s: %s: skipped (%s)\n", LOOP_DEV,
+			strerror(errno), "CONFIG_TEST_LW_ATTACH, CAP_SYS_ADMIN");
+		return KSFT_SKIP;
+	}
+	buf = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (buf == MAP_FAILED)
+		fail("mmap", -errno);
+	cmd.addr = (unsigned long)buf;
+	cmd.count = n;
+	bad = cmd;
+	bad.count = 0;
+	loop_refused(fd, bad, EINVAL, "no pairs");
+	bad = cmd;
+	bad.length = 0;
+	loop_refused(fd, bad, EINVAL, "no bytes");
+	bad = cmd;
+	bad.length = TEST_LW_ATTACH_MAX_LENGTH + 1;
+	loop_refused(fd, bad, EINVAL, "too many bytes");
+	bad = cmd;
+	bad.result = 1;
+	loop_refused(fd, bad, EINVAL, "an output set");
+	bad = cmd;
+	bad.reserved[1] = 1;
+	loop_refused(fd, bad, EINVAL, "a reserved field set");
+	bad = cmd;
+	bad.addr = 0;
+	loop_refused(fd, bad, EFAULT, "unmapped memory");
+	if (!ioctl(fd, TEST_LW_ATTACH_LOOP, NULL) || errno != EFAULT)
+		fail("TEST_LW_ATTACH_LOOP of NULL", errno ? -errno : 1);
+	if (!ioctl(fd, _IO('L', 0x51), &cmd) || errno != ENOTTY)
+		fail("an unknown op", errno ? -errno : 1);
+	if (ioctl(fd, TEST_LW_ATTACH_LOOP, &cmd))
+		fail("TEST_LW_ATTACH_LOOP", -errno);
+	printf("lw_loop: %llu pairs in %llu ns, %.1f ns/pair\n", n,
+	       (unsigned long long)cmd.result, (double)cmd.result / n);
+	close(fd);
+	munmap(buf, PAGE);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
@@ -600,8 +684,11 @@ int main(int argc, char **argv)
 			puts(scenarios[i].name);
 		return 0;
 	}
+	if (argc == 3 && !strcmp(argv[1], "loop"))
+		return kernel_loop(argv[2]);
 	if (argc != 2) {
-		fprintf(stderr, "usage: lw-misuse SCENARIO (-l lists them)\n");
+		fprintf(stderr, "usage: lw-misuse SCENARIO (-l lists them)\n"
+			"       lw-misuse loop N\n");
 		return 2;
 	}
 	for (i = 0; i < ARRAY_SIZE(scenarios); i++) {
