@@ -90,7 +90,9 @@ for e in "${elves[@]}"; do
 done
 # glibc loads libgcc_s.so.1 itself when it unwinds (backtrace(), which
 # UCX's error handler prints, and thread cancellation): no ldd names it.
-gcc_s=$(/sbin/ldconfig -p | awk '$1 == "libgcc_s.so.1" && /x86-64/ { print $NF; exit }')
+# awk reads to the end: one that exited at the match could kill ldconfig
+# with SIGPIPE, which pipefail and set -e turn into a silent exit.
+gcc_s=$(/sbin/ldconfig -p | awk '$1 == "libgcc_s.so.1" && /x86-64/ && !n++ { print $NF }')
 if [ -n "$gcc_s" ]; then
 	put "$gcc_s"
 fi
