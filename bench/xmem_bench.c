@@ -252,7 +252,8 @@ static void targets(void)
 	struct range *m = &cell_ratio[MMAP][0];
 	int even = -1;
 
-	printf("xmem_bench: target xmem/mmap 1 page, every repetition %.2f (%.2f-%.2f) <= 0.15 %s\n",
+	printf("xmem_bench: target xmem/mmap 1 page, every repetition");
+	printf(" %.3f (%.3f-%.3f) <= 0.150 %s\n",
 	       m->med, m->lo, m->hi, m->hi <= 0.15 ? "met" : "MISSED");
 	for (unsigned long s = 0; s < NSIZES && even < 0; s++)
 		if (cell_ratio[MEMCPY][s].med <= 1)
